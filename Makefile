@@ -1,0 +1,52 @@
+# riskkit — the front door. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SAMPLE ?= data/sample
+
+.PHONY: help install demo test lint format lab bench sample clean
+
+help: ## list targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv (python3 -m venv) and install riskkit with test and bench extras
+
+demo: $(STAMP) ## validate the embedded sample pack and print its summary
+	$(BIN)/riskkit validate $(SAMPLE) --max-per-kind 5
+	$(BIN)/riskkit summary $(SAMPLE)
+
+test: $(STAMP) ## lint, then the whole test suite
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff check and format check only
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: $(STAMP) ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
+
+lab: $(STAMP) ## open JupyterLab on notebooks/
+	$(BIN)/jupyter lab notebooks/
+
+bench: $(STAMP) ## run the benchmarks (medians and ratios; slow)
+	$(BIN)/python benchmarks/run.py
+
+sample: $(STAMP) ## regenerate the committed sample pack (deterministic)
+	$(BIN)/riskkit sample --out $(SAMPLE) --overwrite
+
+clean: ## remove caches and generated reports (keeps .venv)
+	rm -rf .pytest_cache .ruff_cache .hypothesis reports build dist test-artifacts .bench
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,35 @@
+"""Every failure a user can cause is one of these; the CLI catches them once and prints them without a traceback."""
+
+from __future__ import annotations
+
+
+class RiskkitError(Exception):
+    """Base class for errors caused by input, parameters or environment (not by bugs)."""
+
+    exit_code: int = 2
+
+
+class InvalidDataPack(RiskkitError):
+    """The data pack failed validation; ``report`` holds every problem found."""
+
+    def __init__(self, report) -> None:  # report: riskkit.validation.ValidationReport
+        self.report = report
+        super().__init__(report.summary_line())
+
+
+class FrameworkError(RiskkitError):
+    """A framework file is malformed or inconsistent (duplicate ids, dangling references, missing labels)."""
+
+
+class CycleError(RiskkitError):
+    """An unknown or malformed reporting-cycle id, or a cycle that does not fit the request."""
+
+
+class ParameterError(RiskkitError):
+    """A command-line or notebook parameter is invalid."""
+
+
+class RunFailed(RiskkitError):
+    """A cycle run executed but at least one notebook failed."""
+
+    exit_code = 1

@@ -1,0 +1,401 @@
+"""The data contract: every table of a data pack, its columns, types, enums and keys, in one place.
+
+Everything else (validation, the sample generator, importers, metrics) reads this module; nothing else
+declares a column. Regulatory vocabularies (which instrument calls what) live in the framework files; the
+keys here are riskkit's own stable identifiers, which the frameworks map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+CONTRACT_VERSION = 1
+
+#: riskkit's harm taxonomy keys (DESIGN §3). Frameworks map each key to every instrument's wording.
+HARM_CATEGORIES: tuple[str, ...] = (
+    "csam",
+    "ncii",
+    "financial_scam",
+    "bullying_harassment",
+    "hate_speech",
+    "violent_extremism",
+    "child_self_harm",
+    "illegal_drugs",
+    "manipulated_media",
+    "obscene_indecent",
+    "other",
+)
+
+DETECTION_SOURCES = ("automated", "proactive_human", "user_report", "trusted_flagger", "authority")
+DECISION_MAKERS = ("automated", "human", "hybrid")
+ACTIONS = (
+    "remove",
+    "restrict",
+    "age_restrict",
+    "label",
+    "warn",
+    "suspend_account",
+    "terminate_account",
+    "no_violation",
+)
+#: Actions that make content or an account inaccessible (used by "made inaccessible" clocks and removals).
+INACCESSIBLE_ACTIONS = ("remove", "restrict", "age_restrict", "suspend_account", "terminate_account")
+ACCOUNT_ACTIONS = ("suspend_account", "terminate_account")
+REPORTER_TYPES = ("user", "parent", "child", "trusted_flagger", "authority")
+REPORT_OUTCOMES = ("actioned", "no_violation", "dismissed", "duplicate", "open")
+APPEAL_OUTCOMES = ("upheld", "reversed", "open")
+REQUEST_KINDS = ("takedown", "data_disclosure", "preservation", "emergency")
+REQUEST_OUTCOMES = ("complied", "partial", "rejected", "open")
+AGE_BANDS = ("under_13", "13_15", "16_17", "18_plus", "unknown")
+MINOR_AGE_BANDS = ("under_13", "13_15", "16_17")
+UNDER_16_AGE_BANDS = ("under_13", "13_15")
+AUDIT_STATUSES = ("met", "partial", "not_met", "not_applicable")
+SERVICE_TYPES = ("social_media", "messaging", "hybrid")
+
+Kind = Literal["id", "string", "text", "timestamp", "month", "date", "enum", "bool", "int", "float", "list"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table.
+
+    ``required``: the column must be present in the file. ``nullable``: cells may be empty.
+    ``minimum``/``maximum`` bound numeric columns (negative counts are errors).
+    """
+
+    name: str
+    kind: Kind
+    description: str
+    required: bool = True
+    nullable: bool = False
+    enum: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+    @property
+    def expected(self) -> str:
+        """Plain-language description of a valid value, used in validation messages."""
+        if self.kind == "enum":
+            return "one of " + ", ".join(self.enum or ())
+        return {
+            "id": "a non-empty identifier",
+            "string": "a non-empty text value",
+            "text": "text (may be empty)",
+            "timestamp": "an ISO 8601 timestamp with offset, e.g. 2025-03-01T10:15:00+08:00",
+            "month": "a month as YYYY-MM, e.g. 2025-03",
+            "date": "a date as YYYY-MM-DD",
+            "bool": "true or false (also yes/no, 1/0)",
+            "int": "a whole number" + (f" >= {self.minimum:g}" if self.minimum is not None else ""),
+            "float": "a number"
+            + (f" >= {self.minimum:g}" if self.minimum is not None else "")
+            + (f" and <= {self.maximum:g}" if self.maximum is not None else ""),
+            "list": "a list of names separated by ';'",
+        }[self.kind]
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """``column`` of this table must exist in ``ref_table.ref_column`` (empty cells are not checked)."""
+
+    column: str
+    ref_table: str
+    ref_column: str
+
+
+@dataclass(frozen=True)
+class TimeOrder:
+    """``later`` must not be before ``earlier`` on the same row (empty cells are not checked)."""
+
+    earlier: str
+    later: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of a data pack."""
+
+    name: str
+    row_unit: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    time_orders: tuple[TimeOrder, ...] = ()
+    required: bool = False
+    enables: str = ""
+    multi: bool = False  # several files (audits/*.csv), one per questionnaire
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"table {self.name!r} has no column {name!r}")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+
+def _c(name: str, kind: Kind, description: str, **kw) -> Column:
+    return Column(name=name, kind=kind, description=description, **kw)
+
+
+def _opt(name: str, kind: Kind, description: str, **kw) -> Column:
+    return Column(name=name, kind=kind, description=description, required=False, nullable=True, **kw)
+
+
+ACTIONS_TABLE = Table(
+    name="actions",
+    row_unit="moderation decision",
+    required=True,
+    enables="every metric and assessment (the only required table)",
+    primary_key=("action_id",),
+    columns=(
+        _c("action_id", "id", "Unique id of the moderation decision."),
+        _c("category", "enum", "Harm category (riskkit taxonomy key).", enum=HARM_CATEGORIES),
+        _c("surface", "string", "Product surface where the content was, e.g. feed, live, messages, comments."),
+        _c("detected_at", "timestamp", "When the item was first detected or reported."),
+        _c("actioned_at", "timestamp", "When the decision was applied; empty = still open.", nullable=True),
+        _c("detection_source", "enum", "How the item came to attention.", enum=DETECTION_SOURCES),
+        _c("decision_by", "enum", "Who decided.", enum=DECISION_MAKERS),
+        _c("action", "enum", "What was done.", enum=ACTIONS),
+        _c("in_malaysia", "bool", "Whether the content or account is in Malaysian scope."),
+        _c("rationale", "text", "Why the decision was taken (record-keeping).", nullable=True),
+        _c("policy_ref", "text", "Policy or legal ground applied (record-keeping).", nullable=True),
+        _opt("content_id", "string", "Id of the content item or account."),
+        _opt("involves_minor", "bool", "Whether a minor is involved (as victim or user)."),
+        _opt("views_before_action", "int", "Views of the item before the action.", minimum=0),
+        _opt("reported_to_authority", "bool", "Whether it was reported to law enforcement."),
+    ),
+    time_orders=(TimeOrder("detected_at", "actioned_at"),),
+)
+
+REPORTS_TABLE = Table(
+    name="reports",
+    row_unit="user or authority report",
+    enables="report-handling clocks (acknowledge, assess), dismissal and duplicate shares",
+    primary_key=("report_id",),
+    columns=(
+        _c("report_id", "id", "Unique id of the report."),
+        _c("received_at", "timestamp", "When the report was received."),
+        _c("category", "enum", "Harm category reported.", enum=HARM_CATEGORIES),
+        _c("reporter_type", "enum", "Who reported.", enum=REPORTER_TYPES),
+        _c("acknowledged_at", "timestamp", "When receipt was acknowledged to the reporter.", nullable=True),
+        _c("assessed_at", "timestamp", "When the assessment was completed and status notified.", nullable=True),
+        _c("resolved_at", "timestamp", "When the report was closed.", nullable=True),
+        _c("outcome", "enum", "Outcome of the report.", enum=REPORT_OUTCOMES),
+        _opt("action_id", "id", "The moderation decision this report led to, if any."),
+    ),
+    foreign_keys=(ForeignKey("action_id", "actions", "action_id"),),
+    time_orders=(
+        TimeOrder("received_at", "acknowledged_at"),
+        TimeOrder("received_at", "assessed_at"),
+        TimeOrder("received_at", "resolved_at"),
+    ),
+)
+
+APPEALS_TABLE = Table(
+    name="appeals",
+    row_unit="appeal of a decision",
+    enables="appeal and reversal rates",
+    primary_key=("appeal_id",),
+    columns=(
+        _c("appeal_id", "id", "Unique id of the appeal."),
+        _c("action_id", "id", "The moderation decision appealed."),
+        _c("filed_at", "timestamp", "When the appeal was filed."),
+        _c("decided_at", "timestamp", "When the appeal was decided; empty = open.", nullable=True),
+        _c("outcome", "enum", "Appeal outcome.", enum=APPEAL_OUTCOMES),
+    ),
+    foreign_keys=(ForeignKey("action_id", "actions", "action_id"),),
+    time_orders=(TimeOrder("filed_at", "decided_at"),),
+)
+
+AUTHORITY_REQUESTS_TABLE = Table(
+    name="authority_requests",
+    row_unit="law-enforcement or regulator request",
+    enables="authority-request volumes, compliance rate and response times",
+    primary_key=("request_id",),
+    columns=(
+        _c("request_id", "id", "Unique id of the request."),
+        _c("agency", "string", "Requesting agency, e.g. PDRM, MCMC, BNM, NSRC."),
+        _c("kind", "enum", "Kind of request.", enum=REQUEST_KINDS),
+        _c("received_at", "timestamp", "When the request was received."),
+        _c("responded_at", "timestamp", "When the platform responded; empty = open.", nullable=True),
+        _c("outcome", "enum", "Outcome.", enum=REQUEST_OUTCOMES),
+    ),
+    time_orders=(TimeOrder("received_at", "responded_at"),),
+)
+
+USERS_TABLE = Table(
+    name="users",
+    row_unit="month × age band",
+    enables="peak Malaysian users, licence threshold, minors' shares, age verification",
+    primary_key=("month", "age_band"),
+    columns=(
+        _c("month", "month", "Calendar month (Asia/Kuala_Lumpur)."),
+        _c("age_band", "enum", "Age band of the accounts.", enum=AGE_BANDS),
+        _c("mau", "int", "Malaysian monthly active users in the band.", minimum=0),
+        _c(
+            "age_verified",
+            "float",
+            "Users whose age was verified: a share (0–1) or a count (<= mau); see datapack.yaml age_verified_unit.",
+            minimum=0,
+            nullable=True,
+        ),
+    ),
+)
+
+CAPACITY_TABLE = Table(
+    name="capacity",
+    row_unit="month",
+    enables="local moderation capacity, training and wellbeing, languages, automated tools",
+    primary_key=("month",),
+    columns=(
+        _c("month", "month", "Calendar month (Asia/Kuala_Lumpur)."),
+        _c("local_moderators_fte", "float", "Moderators based in Malaysia, full-time equivalents.", minimum=0),
+        _c("languages", "list", "Languages the local team moderates, e.g. ms;en;zh;ta."),
+        _c("training_hours", "float", "Moderator training hours in the month.", minimum=0),
+        _c("wellbeing_hours", "float", "Moderator wellbeing-support hours in the month.", minimum=0),
+        _c("automated_tools", "list", "Automated tools in use, e.g. hash_matching;classifier_scam.", nullable=True),
+    ),
+)
+
+FEATURE_CHANGES_TABLE = Table(
+    name="feature_changes",
+    row_unit="launched feature",
+    enables="new-feature reassessment triggers",
+    primary_key=("feature",),
+    columns=(
+        _c("feature", "string", "Feature name."),
+        _c("launched_at", "timestamp", "Launch time in Malaysia."),
+        _c("surfaces", "list", "Surfaces the feature touches, separated by ';'."),
+        _c("available_to_minors", "bool", "Whether users under 18 can use it."),
+        _c("notes", "text", "Free-text notes.", nullable=True),
+    ),
+)
+
+PREVALENCE_TABLE = Table(
+    name="prevalence_samples",
+    row_unit="labelled view sample",
+    enables="violating-view rate (prevalence)",
+    primary_key=("sampled_at", "category"),
+    columns=(
+        _c("sampled_at", "timestamp", "When the sample was drawn."),
+        _c("category", "enum", "Harm category labelled.", enum=HARM_CATEGORIES),
+        _c("views_sampled", "int", "Views in the sample.", minimum=0),
+        _c("views_violating", "int", "Sampled views that were violating.", minimum=0),
+    ),
+)
+
+AUDIT_TABLE = Table(
+    name="audits",
+    row_unit="questionnaire answer",
+    multi=True,
+    enables="Safety-by-Design, child-safety and accessibility audits",
+    primary_key=("item_id",),
+    columns=(
+        _c("item_id", "id", "Checklist item id (ref_id in the audit framework)."),
+        _c("status", "enum", "Answer.", enum=AUDIT_STATUSES),
+        _c("maturity", "int", "Maturity 0–4.", minimum=0, maximum=4, nullable=True),
+        _c("evidence", "text", "Evidence reference or description.", nullable=True),
+        _c("owner", "text", "Owner of the control.", nullable=True),
+        _c("notes", "text", "Notes, including justification for not_applicable.", nullable=True),
+        _c("assessed_by", "string", "Who answered."),
+        _c("assessed_on", "date", "When it was answered."),
+    ),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        ACTIONS_TABLE,
+        REPORTS_TABLE,
+        APPEALS_TABLE,
+        AUTHORITY_REQUESTS_TABLE,
+        USERS_TABLE,
+        CAPACITY_TABLE,
+        FEATURE_CHANGES_TABLE,
+        PREVALENCE_TABLE,
+        AUDIT_TABLE,
+    )
+}
+
+#: Extra rules that span columns and need wording of their own.
+ROW_RULES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    # table: (column, other column it must not exceed, message)
+    "prevalence_samples": (("views_violating", "views_sampled", "at most views_sampled"),),
+}
+
+
+@dataclass(frozen=True)
+class MetaField:
+    """A key of datapack.yaml."""
+
+    path: str
+    description: str
+    required: bool = False
+    example: str = ""
+
+
+DATAPACK_YAML_FIELDS: tuple[MetaField, ...] = (
+    MetaField("contract", "Data-contract version this pack follows.", example=str(CONTRACT_VERSION)),
+    MetaField("platform.name", "Service name.", required=True, example="Serambi"),
+    MetaField("platform.service_type", "One of " + ", ".join(SERVICE_TYPES) + ".", required=True),
+    MetaField("platform.licence_id", "ASP(C) licence reference.", example="ASP(C)-2025-0042"),
+    MetaField("timezone", "IANA zone for timestamps written without an offset; without it they are errors."),
+    MetaField("as_of", "When the data was extracted; later timestamps are errors (default: now)."),
+    MetaField("tables.<name>", "File of each table, relative to the pack (default: <name>.parquet or .csv)."),
+    MetaField("audits.<name>", "Questionnaire file of each audit (default: audits/<name>.csv)."),
+    MetaField("age_verified_unit", "share or count (default: inferred, share if every value <= 1)."),
+    MetaField("surfaces", "Optional list of the platform's surfaces; if given, actions.surface must use them."),
+    MetaField(
+        "sla_overrides", "Per-clock overrides of the SLA policy (hours, source), see frameworks/sla_policy.yaml."
+    ),
+    MetaField("high_risk_periods", "Declared high-risk periods: list of {name, start, end, categories}."),
+)
+
+
+def iter_tables(include_optional: bool = True) -> Iterator[Table]:
+    """Tables in contract order."""
+    for table in TABLES.values():
+        if include_optional or table.required:
+            yield table
+
+
+def table(name: str) -> Table:
+    """The contract of one table by name."""
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise KeyError(f"no table {name!r} in the data contract; known: {', '.join(TABLES)}") from None
+
+
+def describe() -> str:
+    """The contract as Markdown (used by `riskkit schema` and the README's data-contract section)."""
+    out: list[str] = [f"Data contract version {CONTRACT_VERSION}.", ""]
+    for t in TABLES.values():
+        need = "required" if t.required else "optional"
+        out.append(f"### `{t.name}` — one row per {t.row_unit} ({need})")
+        out.append("")
+        if t.enables:
+            out.append(f"Enables: {t.enables}.")
+        if t.primary_key:
+            out.append(f"Key: {', '.join(t.primary_key)}.")
+        for fk in t.foreign_keys:
+            out.append(f"`{fk.column}` refers to `{fk.ref_table}.{fk.ref_column}`.")
+        out.append("")
+        out.append("| column | type | required | empty allowed | description |")
+        out.append("|---|---|---|---|---|")
+        for c in t.columns:
+            typ = c.kind if c.kind != "enum" else "enum: " + ", ".join(c.enum or ())
+            out.append(
+                f"| {c.name} | {typ} | {'yes' if c.required else 'no'} | {'yes' if c.nullable else 'no'} "
+                f"| {c.description} |"
+            )
+        out.append("")
+    return "\n".join(out)

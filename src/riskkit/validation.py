@@ -1,0 +1,162 @@
+"""Validation problems and the report that collects them (all of them, not the first)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+Severity = Literal["error", "warning", "info"]
+
+#: Stable problem kinds, in the order reports list them, with a one-line meaning.
+KINDS: dict[str, str] = {
+    "missing_file": "a file the pack needs or names does not exist",
+    "datapack_yaml": "datapack.yaml is malformed or has an invalid value",
+    "missing_table": "the required actions table is missing",
+    "not_available": "an optional table is absent, so what it enables cannot be assessed",
+    "encoding": "the file is not UTF-8 text",
+    "malformed_file": "the file cannot be read as a table",
+    "empty_table": "the table has a header but no rows",
+    "missing_column": "a required column is missing",
+    "unknown_column": "a column the contract does not know (ignored)",
+    "empty_value": "a required cell is empty",
+    "unparseable": "a value cannot be read as the column's type",
+    "naive_timestamp": "a timestamp without offset and no timezone declared in datapack.yaml",
+    "enum": "a value outside the allowed set",
+    "negative": "a negative count or amount",
+    "out_of_range": "a number outside its allowed range",
+    "duplicate_key": "the same key appears on more than one row",
+    "dangling_reference": "a reference to a row that does not exist in the other table",
+    "time_order": "a later step happens before an earlier one",
+    "future_timestamp": "a timestamp after the pack's as-of date",
+    "inferred": "a setting riskkit inferred from the data (state it in datapack.yaml to be explicit)",
+}
+
+#: How many examples of one kind in one file and column are kept in memory (totals are always exact).
+EXAMPLES_KEPT = 200
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem, located as precisely as the input allows."""
+
+    severity: Severity
+    kind: str
+    file: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    expected: str = ""
+    detail: str = ""
+
+    def format(self) -> str:
+        """``actions.csv, row 7, column detected_at: value '2025-13-01' — expected …``."""
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        text = ", ".join(where)
+        if self.value is not None:
+            text += f": value {_show(self.value)}"
+        if self.detail:
+            text += f": {self.detail}" if self.value is None else f" ({self.detail})"
+        if self.expected:
+            text += f" — expected {self.expected}"
+        return text
+
+
+def _show(value: str, limit: int = 80) -> str:
+    text = value if len(value) <= limit else value[: limit - 1] + "…"
+    return repr(text)
+
+
+@dataclass
+class ValidationReport:
+    """Every problem found in a data pack, with exact totals per kind and capped examples."""
+
+    pack: Path
+    problems: list[Problem] = field(default_factory=list)
+    totals: Counter = field(default_factory=Counter)  # (severity, kind) -> count
+    rows: dict[str, int] = field(default_factory=dict)  # file -> data rows read
+    unavailable: dict[str, str] = field(default_factory=dict)  # table -> what cannot be assessed
+    _kept: Counter = field(default_factory=Counter, repr=False)
+
+    def add(self, problem: Problem, count: int = 1) -> None:
+        """Record a problem; ``count`` > 1 records that many occurrences of which this is the example."""
+        self.totals[(problem.severity, problem.kind)] += count
+        key = (problem.kind, problem.file, problem.column)
+        if self._kept[key] < EXAMPLES_KEPT:
+            self._kept[key] += 1
+            self.problems.append(problem)
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for p in problems:
+            self.add(p)
+
+    def count(self, severity: Severity | None = None, kind: str | None = None) -> int:
+        return sum(
+            n
+            for (sev, k), n in self.totals.items()
+            if (severity is None or sev == severity) and (kind is None or k == kind)
+        )
+
+    @property
+    def errors(self) -> int:
+        return self.count("error")
+
+    @property
+    def warnings(self) -> int:
+        return self.count("warning")
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0
+
+    def of(self, kind: str | None = None, severity: Severity | None = None) -> list[Problem]:
+        """Kept problems, optionally filtered."""
+        return [
+            p
+            for p in self.problems
+            if (kind is None or p.kind == kind) and (severity is None or p.severity == severity)
+        ]
+
+    def summary_line(self) -> str:
+        state = "valid" if self.ok else "INVALID"
+        return f"data pack {self.pack}: {state} — {self.errors} error(s), {self.warnings} warning(s)"
+
+    def format(self, max_per_kind: int = 10) -> str:
+        """The report as text: errors first, at most ``max_per_kind`` examples per kind, with totals."""
+        lines = [self.summary_line()]
+        if self.rows:
+            lines.append("rows read: " + ", ".join(f"{f} {n:,}" for f, n in self.rows.items()))
+        for severity in ("error", "warning", "info"):
+            for kind in KINDS:
+                total = self.totals.get((severity, kind), 0)
+                if not total:
+                    continue
+                shown = [p for p in self.problems if p.severity == severity and p.kind == kind][:max_per_kind]
+                lines.append("")
+                lines.append(f"{severity.upper()} {kind} — {KINDS[kind]}: {total:,}")
+                lines.extend(f"  - {p.format()}" for p in shown)
+                if total > len(shown):
+                    lines.append(f"  … and {total - len(shown):,} more")
+        return "\n".join(lines)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Kept problems as a table (for notebooks' data-quality sections)."""
+        cols = list(Problem.__dataclass_fields__)
+        return pd.DataFrame([asdict(p) for p in self.problems], columns=cols)
+
+    def totals_frame(self) -> pd.DataFrame:
+        """Exact totals per severity and kind."""
+        rows = [
+            {"severity": s, "kind": k, "count": n, "meaning": KINDS.get(k, "")} for (s, k), n in self.totals.items()
+        ]
+        order = {"error": 0, "warning": 1, "info": 2}
+        rows.sort(key=lambda r: (order[r["severity"]], list(KINDS).index(r["kind"]) if r["kind"] in KINDS else 99))
+        return pd.DataFrame(rows, columns=["severity", "kind", "count", "meaning"])
