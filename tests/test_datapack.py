@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from packs import BASE_META, base_tables, make_pack, write_csv
 
 import riskkit
+from packs import BASE_META, base_tables, make_pack, write_csv
 from riskkit.cli import main
 from riskkit.datapack import TableNotAvailable, load_datapack, validate_datapack
 from riskkit.exceptions import InvalidDataPack

@@ -20,6 +20,8 @@ class InvalidDataPack(RiskkitError):
 class FrameworkError(RiskkitError):
     """A framework file is malformed or inconsistent (duplicate ids, dangling references, missing labels)."""
 
+    problems: tuple[str, ...] = ()
+
 
 class CycleError(RiskkitError):
     """An unknown or malformed reporting-cycle id, or a cycle that does not fit the request."""
