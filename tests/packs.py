@@ -126,7 +126,12 @@ def base_tables() -> dict[str, list[dict[str, Any]]]:
             }
         ],
         "prevalence_samples": [
-            {"sampled_at": "2025-07-31T00:00:00+08:00", "category": "csam", "views_sampled": "20000", "views_violating": "2"}
+            {
+                "sampled_at": "2025-07-31T00:00:00+08:00",
+                "category": "csam",
+                "views_sampled": "20000",
+                "views_violating": "2",
+            }
         ],
     }
 

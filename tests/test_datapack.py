@@ -423,3 +423,12 @@ def test_yaml_fixture_roundtrip_is_plain():
 def test_path_objects_and_strings_are_both_accepted(tmp_path):
     path = make_pack(tmp_path / "p")
     assert load_datapack(str(path)).path == Path(str(path))
+
+
+def test_sla_overrides_are_checked_against_the_policy(tmp_path):
+    meta = {**BASE_META, "sla_overrides": {"onsa.report_ack_1h": {"hours": 2, "source": "internal"}}}
+    pack = load_datapack(make_pack(tmp_path / "p", meta=meta))
+    assert pack.meta.sla_overrides["onsa.report_ack_1h"]["hours"] == 2
+    meta = {**BASE_META, "sla_overrides": {"onsa.ack_in_a_jiffy": {"hours": 2}}}
+    (p,) = only(validate_datapack(make_pack(tmp_path / "q", meta=meta)), "datapack_yaml")
+    assert p.column == "sla_overrides" and "onsa.ack_in_a_jiffy" in p.value

@@ -20,7 +20,16 @@ from riskkit.framework import (
     load_library,
 )
 
-PACKAGED_IDS = {"harm-taxonomy", "mcmc-code-2024", "onsa-2025", "rmc-2026", "cpc-2026", "dsa-sor", "sla-policy"}
+PACKAGED_IDS = {
+    "harm-taxonomy",
+    "mcmc-code-2024",
+    "onsa-2025",
+    "rmc-2026",
+    "cpc-2026",
+    "dsa-sor",
+    "sla-policy",
+    "regulatory-thresholds",
+}
 FILES = {
     "harm-taxonomy": "harm_taxonomy.yaml",
     "mcmc-code-2024": "mcmc-code-2024.yaml",
@@ -506,3 +515,12 @@ def test_all_problems_are_listed_not_just_the_first(tmp_path):
 def test_a_second_taxonomy_is_rejected(tmp_path):
     path = variant(tmp_path, "harm-taxonomy", lambda raw: raw.update(id="harm-taxonomy-2"))
     assert "expected exactly one framework of kind 'taxonomy'" in load_error(path)
+
+
+def test_thresholds_are_data_with_sources(lib):
+    assert lib.threshold("licence.user_threshold") == 8_000_000
+    assert lib.threshold("cpc.minimum_account_age") == 16
+    entry = lib.threshold_entry("moderation.local_languages")
+    assert entry.data["value"] == ["ms", "en", "zh", "ta"] and entry.confidence == "U"
+    with pytest.raises(FrameworkError, match="no_such"):
+        lib.threshold("no_such")

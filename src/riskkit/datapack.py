@@ -21,7 +21,7 @@ import pandas as pd
 import yaml
 
 from riskkit import schema
-from riskkit.exceptions import InvalidDataPack, RiskkitError
+from riskkit.exceptions import FrameworkError, InvalidDataPack, RiskkitError
 from riskkit.validation import EXAMPLES_KEPT, Problem, Severity, ValidationReport
 
 DATAPACK_YAML = "datapack.yaml"
@@ -293,6 +293,15 @@ def _read_meta(path: Path, report: ValidationReport, as_of: str | datetime | Non
     if not isinstance(overrides, dict):
         bad("sla_overrides", overrides, "a mapping clock_id -> {hours, source}")
         overrides = {}
+    elif overrides:
+        from riskkit.framework import load_library
+
+        try:
+            load_library().sla_policy(overrides)
+        except FrameworkError as exc:
+            for text in exc.problems or (str(exc),):
+                bad("sla_overrides", text, "known clock ids with positive hours (frameworks/sla_policy.yaml)")
+            overrides = {}
     for key in ("tables", "audits"):
         if raw.get(key) is not None and not isinstance(raw.get(key), dict):
             bad(key, raw.get(key), "a mapping name -> file")

@@ -304,6 +304,14 @@ class Library:
             return self.priority_harms()
         return tuple(k for k in schema.HARM_CATEGORIES if k in applies_to)
 
+    def threshold(self, ref_id: str) -> Any:
+        """The ``value`` of a threshold entry (e.g. ``licence.user_threshold`` -> 8000000)."""
+        return self.threshold_entry(ref_id).data["value"]
+
+    def threshold_entry(self, ref_id: str) -> Entry:
+        """A threshold with its provision, unit, effective date, source and confidence."""
+        return self._single("thresholds").get("thresholds", ref_id)
+
     def versions(self) -> dict[str, str]:
         """Framework id -> version, for run manifests."""
         return {fw_id: fw.version for fw_id, fw in sorted(self.frameworks.items())}
