@@ -190,6 +190,7 @@ REPORTS_TABLE = Table(
         _c("resolved_at", "timestamp", "When the report was closed.", nullable=True),
         _c("outcome", "enum", "Outcome of the report.", enum=REPORT_OUTCOMES),
         _opt("action_id", "id", "The moderation decision this report led to, if any."),
+        _opt("in_malaysia", "bool", "Whether the reported content is in Malaysian scope (default: all reports)."),
     ),
     foreign_keys=(ForeignKey("action_id", "actions", "action_id"),),
     time_orders=(
