@@ -56,6 +56,39 @@ OBLIGATION_COLUMNS = (
     "label_en",
     "label_ms",
 )
+#: How a checklist item is tested (audit-style methods plus ``data``: computed from the data pack).
+TEST_METHODS = ("inquiry", "inspection", "observation", "re-performance", "data")
+DATA_TEST_OPERATORS = (">=", "<=", "==", ">", "<")
+APPLIES_IF_KEYS = ("service_type", "feature_surface", "from")
+CHECKLIST_COLUMNS = (
+    "audit",
+    "framework_id",
+    "framework_version",
+    "ref_id",
+    "domain",
+    "domain_label_en",
+    "question_en",
+    "question_ms",
+    "references",
+    "expected_evidence",
+    "test_method",
+    "weight",
+    "mandatory",
+    "applies_if",
+    "data_test_metric",
+    "data_test_category",
+    "data_test_operator",
+    "data_test_value",
+    "source",
+    "confidence",
+    "domain_label_ms",
+    "data_test_dimension",
+    "data_test_level",
+    "data_test_meaning_en",
+    "data_test_meaning_ms",
+)
+_DATA_TEST_KEYS = {"metric", "category", "dimension", "level", "operator", "value", "meaning"}
+_AUDIT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$")
 _OVERRIDE_KEYS = {"hours", "source", "confidence", "notes"}
 
@@ -312,6 +345,60 @@ class Library:
         """A threshold with its provision, unit, effective date, source and confidence."""
         return self._single("thresholds").get("thresholds", ref_id)
 
+    def checklists(self) -> dict[str, Framework]:
+        """Audit short name (``audits/<audit>.csv``) -> checklist framework, sorted by audit name."""
+        found = {_text(fw.raw.get("audit")): fw for fw in self.frameworks.values() if fw.kind == "checklist"}
+        return dict(sorted(found.items()))
+
+    def checklist(self, audit: str) -> Framework:
+        """The checklist framework of ``audit`` (e.g. ``child_safety``)."""
+        checklists = self.checklists()
+        if audit not in checklists:
+            raise FrameworkError(f"no checklist for audit {audit!r}; known: {', '.join(checklists) or 'none'}")
+        return checklists[audit]
+
+    def checklist_items(self, audit: str) -> pd.DataFrame:
+        """One row per item of the ``audit`` checklist (CHECKLIST_COLUMNS); lists are ';'-joined."""
+        fw = self.checklist(audit)
+        domains = {e.ref_id: e for e in fw.entries("domains")}
+        rows = []
+        for e in fw.entries("items"):
+            d = e.data
+            test = d.get("data_test") if isinstance(d.get("data_test"), dict) else None
+            meaning = (test or {}).get("meaning") if isinstance((test or {}).get("meaning"), dict) else {}
+            domain = domains.get(d.get("domain"))
+            refs = d.get("references") if isinstance(d.get("references"), dict) else {}
+            rows.append(
+                {
+                    "audit": audit,
+                    "framework_id": fw.id,
+                    "framework_version": fw.version,
+                    "ref_id": e.ref_id,
+                    "domain": d.get("domain"),
+                    "domain_label_en": domain.label_en if domain else None,
+                    "question_en": e.label_en,
+                    "question_ms": e.label_ms,
+                    "references": ";".join(f"{key}:{ref}" for key, values in refs.items() for ref in _as_list(values)),
+                    "expected_evidence": ";".join(str(v) for v in _as_list(d.get("expected_evidence"))),
+                    "test_method": d.get("test_method"),
+                    "weight": d.get("weight"),
+                    "mandatory": d.get("mandatory"),
+                    "applies_if": _applies_text(d.get("applies_if")),
+                    "data_test_metric": test.get("metric") if test else None,
+                    "data_test_category": test.get("category", "all") if test else None,
+                    "data_test_operator": test.get("operator") if test else None,
+                    "data_test_value": float(test["value"]) if test else None,
+                    "source": e.source,
+                    "confidence": e.confidence,
+                    "domain_label_ms": domain.label_ms if domain else None,
+                    "data_test_dimension": test.get("dimension") if test else None,
+                    "data_test_level": test.get("level") if test else None,
+                    "data_test_meaning_en": _text(meaning.get("en")) or None,
+                    "data_test_meaning_ms": _text(meaning.get("ms")) or None,
+                }
+            )
+        return pd.DataFrame(rows, columns=list(CHECKLIST_COLUMNS))
+
     def versions(self) -> dict[str, str]:
         """Framework id -> version, for run manifests."""
         return {fw_id: fw.version for fw_id, fw in sorted(self.frameworks.items())}
@@ -392,6 +479,7 @@ def check_library(lib: Library) -> None:
     for fw in lib.frameworks.values():
         _check_framework(fw, problems)
         _check_references(lib, fw, problems)
+        _check_checklist(lib, fw, problems)
     _check_taxonomy(lib, problems)
     _check_sla(lib, problems)
     if problems:
@@ -585,6 +673,104 @@ def _check_sla(lib: Library, problems: list[str]) -> None:
                         problems.append(f"{here} stop_actions value {action!r} is not one of schema.ACTIONS")
 
 
+def _check_checklist(lib: Library, fw: Framework, problems: list[str]) -> None:
+    """A ``kind: checklist`` framework: audit name (unique), maturity scale 0-4, domains and items."""
+    if fw.kind != "checklist":
+        return
+    here, audit = f"{fw.path}:", fw.raw.get("audit")
+    if not isinstance(audit, str) or not _AUDIT_NAME.match(audit):
+        problems.append(f"{here} audit must be a short name like 'child_safety' (a-z, 0-9, _), got {audit!r}")
+    else:
+        for other in lib.frameworks.values():
+            if other is fw:
+                break
+            if other.kind == "checklist" and other.raw.get("audit") == audit:
+                problems.append(f"{here} audit {audit!r} is already used by {other.path}")
+                break
+    levels = [e.data.get("level") for e in fw._entries.get("maturity_scale", [])]
+    if levels != list(range(5)) or any(type(level) is not int for level in levels):
+        problems.append(f"{here} maturity_scale must list levels 0, 1, 2, 3, 4 in order, got {levels}")
+    for section in ("domains", "items"):
+        if section not in fw.sections:
+            problems.append(f"{here} missing section {section!r} (a list of entries)")
+    domains = {e.ref_id for e in fw._entries.get("domains", [])}
+    external = {e.ref_id for e in fw._entries.get("external_standards", [])}
+    for e in fw._entries.get("items", []):
+        _check_item(lib, f"{fw.path}: {e.ref_id}:", e.data, domains, external, problems)
+
+
+def _check_item(
+    lib: Library, here: str, d: dict[str, Any], domains: set[str], external: set[str], problems: list[str]
+) -> None:
+    if d.get("domain") not in domains:
+        problems.append(f"{here} domain {d.get('domain')!r} is not a declared domain: {', '.join(sorted(domains))}")
+    refs = d.get("references")
+    if not isinstance(refs, dict) or not refs:
+        problems.append(f"{here} references must map framework or standard ids to lists of refs")
+    for key, values in refs.items() if isinstance(refs, dict) else []:
+        if not isinstance(values, list) or not values or not all(_text(v).strip() for v in values):
+            problems.append(f"{here} references {key!r} must be a non-empty list of refs, got {values!r}")
+        elif key in lib.frameworks:
+            for ref in values:
+                if (why := _dangling(lib, f"{key}:{ref}")) is not None:
+                    problems.append(f"{here} references {key}:{ref}: {why}")
+        elif key not in external:
+            problems.append(f"{here} references {key!r}: not a loaded framework nor declared in external_standards")
+        elif not all(isinstance(v, str) for v in values):
+            problems.append(f"{here} references {key!r}: clause refs must be quoted strings, got {values!r}")
+    evidence = d.get("expected_evidence")
+    if not isinstance(evidence, list) or not evidence or not all(_text(v).strip() for v in evidence):
+        problems.append(f"{here} expected_evidence must be a non-empty list of strings")
+    if d.get("test_method") not in TEST_METHODS:
+        problems.append(f"{here} test_method {d.get('test_method')!r} is not one of: {', '.join(TEST_METHODS)}")
+    if type(d.get("weight")) is not int or not 1 <= d["weight"] <= 3:
+        problems.append(f"{here} weight must be 1, 2 or 3, got {d.get('weight')!r}")
+    if not isinstance(d.get("mandatory"), bool):
+        problems.append(f"{here} mandatory must be true or false, got {d.get('mandatory')!r}")
+    _check_applies_if(d.get("applies_if"), here, problems)
+    if "data_test" in d:
+        _check_data_test(d["data_test"], here, problems)
+
+
+def _check_applies_if(value: Any, here: str, problems: list[str]) -> None:
+    if value == "always":
+        return
+    if not isinstance(value, dict) or not value:
+        problems.append(f"{here} applies_if must be 'always' or a mapping of {', '.join(APPLIES_IF_KEYS)}")
+        return
+    for key in sorted(set(value) - set(APPLIES_IF_KEYS)):
+        problems.append(f"{here} applies_if: unknown key {key!r}; allowed: {', '.join(APPLIES_IF_KEYS)}")
+    types = value.get("service_type", list(schema.SERVICE_TYPES))
+    if not isinstance(types, list) or not types or not set(types) <= set(schema.SERVICE_TYPES):
+        problems.append(f"{here} applies_if.service_type must be a list from: {', '.join(schema.SERVICE_TYPES)}")
+    surfaces = value.get("feature_surface", ["any"])
+    if not isinstance(surfaces, list) or not surfaces or not all(_text(s).strip() for s in surfaces):
+        problems.append(f"{here} applies_if.feature_surface must be a non-empty list of surface names")
+    if "from" in value and not _is_date(value["from"]):
+        problems.append(f"{here} applies_if.from must be a date YYYY-MM-DD, got {value['from']!r}")
+
+
+def _check_data_test(test: Any, here: str, problems: list[str]) -> None:
+    if not isinstance(test, dict):
+        problems.append(f"{here} data_test must be a mapping with metric, operator, value and meaning")
+        return
+    for key in sorted(set(test) - _DATA_TEST_KEYS):
+        problems.append(f"{here} data_test: unknown key {key!r}; allowed: {', '.join(sorted(_DATA_TEST_KEYS))}")
+    if not isinstance(test.get("metric"), str) or not test["metric"].strip():
+        problems.append(f"{here} data_test.metric must be a metric id")
+    category = test.get("category", "all")
+    if category != "all" and category not in schema.HARM_CATEGORIES:
+        problems.append(f"{here} data_test.category {category!r} is not 'all' or a harm key of schema.HARM_CATEGORIES")
+    if test.get("operator") not in DATA_TEST_OPERATORS:
+        problems.append(f"{here} data_test.operator {test.get('operator')!r} is not one of {DATA_TEST_OPERATORS}")
+    value = test.get("value")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        problems.append(f"{here} data_test.value must be a number, got {value!r}")
+    if ("dimension" in test) != ("level" in test):
+        problems.append(f"{here} data_test: give dimension and level together")
+    _check_bilingual(test, "meaning", f"{here} data_test:", problems)
+
+
 # --- helpers ----------------------------------------------------------------------------------------------------
 
 
@@ -611,6 +797,13 @@ def _override(clock: Clock, override: Any, problems: list[str]) -> Clock:
         problems.append(f"{where}: confidence must be one of A, S, U, got {confidence!r}")
     source = _text(override.get("source")) or "datapack.yaml sla_overrides"
     return replace(clock, hours=hours or clock.hours, source=source, confidence=confidence, overridden=True)
+
+
+def _applies_text(value: Any) -> str:
+    """``applies_if`` as compact text: ``always`` or e.g. ``service_type=social_media,hybrid; from=2026-06-01``."""
+    if not isinstance(value, dict):
+        return _text(value) or "always"
+    return "; ".join(f"{k}={','.join(str(v) for v in _as_list(value[k]))}" for k in APPLIES_IF_KEYS if k in value)
 
 
 def _make_entry(framework_id: str, item: dict[str, Any]) -> Entry:
