@@ -115,6 +115,47 @@ def validate_datapack(path: str | Path, *, as_of: str | datetime | None = None) 
     return _read(Path(path), as_of).report
 
 
+def pack_from_frames(
+    tables: Mapping[str, pd.DataFrame],
+    meta: Mapping[str, Any],
+    *,
+    audits: Mapping[str, pd.DataFrame] | None = None,
+    as_of: str | datetime | None = None,
+) -> DataPack:
+    """Validate in-memory frames exactly as files would be (for importers, notebooks and tests).
+
+    ``meta`` is what datapack.yaml would hold (``tables:`` is ignored). Problems name the table as
+    ``<name> (in memory)`` and rows from 1. Raises :class:`InvalidDataPack` if invalid.
+    """
+    report = ValidationReport(pack=Path("<in memory>"))
+    parsed = _parse_meta(dict(meta), report, as_of) or PackMeta("", "", None, None, pd.Timestamp.now(tz="UTC"))
+    tz = ZoneInfo(parsed.timezone) if parsed.timezone else None
+    typed: dict[str, pd.DataFrame] = {}
+    for name, frame in tables.items():
+        table = schema.table(name)
+        ctx = _Ctx(report, f"{name} (in memory)", 1, tz, parsed.as_of)
+        df = _typed_frame(frame.copy(), list(frame.columns), table, ctx, header_row=None)
+        if df is not None:
+            typed[name] = df
+    if "actions" not in tables:
+        report.add(Problem("error", "missing_table", "actions", expected="an `actions` table"))
+    for t in schema.iter_tables():
+        if not t.multi and not t.required and t.name not in tables:
+            report.unavailable[t.name] = t.enables
+    typed_audits: dict[str, pd.DataFrame] = {}
+    for name, frame in (audits or {}).items():
+        ctx = _Ctx(report, f"audits/{name} (in memory)", 1, tz, parsed.as_of)
+        df = _typed_frame(frame.copy(), list(frame.columns), schema.AUDIT_TABLE, ctx, header_row=None)
+        if df is not None:
+            typed_audits[name] = df
+    _check_references(typed, {}, Path("."), report, parsed)
+    _finish_users(typed, {}, Path("."), report, parsed)
+    pack = DataPack(Path("<in memory>"), parsed, typed, typed_audits, {}, report)
+    if not report.ok:
+        raise InvalidDataPack(report)
+    return pack
+
+
 # --------------------------------------------------------------------------------------------------- reading
 
 
@@ -241,6 +282,11 @@ def _read_meta(path: Path, report: ValidationReport, as_of: str | datetime | Non
         return None
     except _NotUtf8:
         return None
+    return _parse_meta(raw, report, as_of)
+
+
+def _parse_meta(raw: Any, report: ValidationReport, as_of: str | datetime | None) -> PackMeta | None:
+    """Validate the datapack.yaml mapping (from the file, or given in memory)."""
     if not isinstance(raw, dict):
         report.add(Problem("error", "datapack_yaml", DATAPACK_YAML, expected="a mapping of keys (platform:, tables:…)"))
         return None
@@ -502,7 +548,15 @@ def _read_table(
         report.add(Problem("error", "malformed_file", rel, row=row, detail=detail, expected=expected))
         return None
 
-    report.rows[rel] = len(raw)
+    return _typed_frame(raw, header, table, ctx, header_row=None if suffix == ".parquet" else 1)
+
+
+def _typed_frame(
+    raw: pd.DataFrame, header: list, table: schema.Table, ctx: _Ctx, header_row: int | None
+) -> pd.DataFrame | None:
+    """Check the columns of a raw table and parse each into its contract type; None if unusable."""
+    known = set(table.column_names)
+    ctx.report.rows[ctx.file] = len(raw)
     header = [h.strip() if isinstance(h, str) else h for h in header]
     raw.columns = [c.strip() if isinstance(c, str) else c for c in raw.columns]
     for col in header:
@@ -510,7 +564,7 @@ def _read_table(
             ctx.problem(
                 "unknown_column",
                 severity="warning",
-                row=1 if suffix != ".parquet" else None,
+                row=header_row,
                 column=str(col),
                 detail="not in the data contract; ignored",
                 expected="one of " + ", ".join(table.column_names),
@@ -519,7 +573,7 @@ def _read_table(
     for col in missing:
         ctx.problem(
             "missing_column",
-            row=1 if suffix != ".parquet" else None,
+            row=header_row,
             column=col,
             expected=f"a `{col}` column ({table.column(col).description})",
         )
@@ -527,14 +581,14 @@ def _read_table(
         ctx.problem("empty_table", detail="the table has no data rows", expected=f"at least one {table.row_unit}")
         return None
 
-    out = pd.DataFrame(index=raw.index)
+    out = pd.DataFrame(index=pd.RangeIndex(len(raw)))
     for col in table.columns:
         if col.name in raw.columns:
-            out[col.name] = _parse_column(raw[col.name], col, ctx)
+            out[col.name] = _parse_column(raw[col.name].reset_index(drop=True), col, ctx)
     if missing:
         return None
     _check_table_rules(out, table, ctx)
-    out.attrs["file"] = rel
+    out.attrs["file"] = ctx.file
     out.attrs["row_offset"] = ctx.row_offset
     return out
 

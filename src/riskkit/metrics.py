@@ -1,0 +1,933 @@
+"""KPIs from a data pack for a reporting cycle, with denominators, Wilson intervals and change vs the previous cycle.
+
+Every metric is defined once, in the metric registry (``frameworks/metric-registry.yaml``); this module computes
+them and refuses to emit anything unregistered. The computation is built from mergeable partial aggregates —
+counts and fixed-width one-minute duration histograms, all plain sums — so the same code runs over a whole frame,
+over chunks of a file larger than memory, or on a distributed engine (sum the partials, then finalise).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskkit import schema
+from riskkit.cycles import Cycle, parse
+from riskkit.datapack import DataPack
+from riskkit.framework import Clock, Library, load_library
+
+SCOPES = ("malaysia", "global")
+CATEGORIES = schema.HARM_CATEGORIES
+K = len(CATEGORIES)
+ALL = "all"
+CHUNK_ROWS = 2_000_000
+_MINUTE_US = 60_000_000
+_NAT = np.iinfo(np.int64).min
+Z95 = 1.959963984540054
+
+COLUMNS = (
+    "cycle",
+    "scope",
+    "category",
+    "dimension",
+    "level",
+    "metric",
+    "value",
+    "numerator",
+    "denominator",
+    "ci_low",
+    "ci_high",
+    "unit",
+    "small_denominator",
+    "previous_value",
+    "change",
+    "p_value",
+    "significant",
+)
+
+
+# ------------------------------------------------------------------------------------------------ registry
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    """One registered metric."""
+
+    id: str
+    label_en: str
+    label_ms: str
+    definition: str
+    formula: str
+    unit: str
+    kind: str  # count | rate | duration | value | flag
+    table: str
+    higher_is_better: bool | None
+    answers: tuple[str, ...]
+    notes: str = ""
+
+
+def registry(library: Library | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, MetricDef]:
+    """Metric id -> definition, with one ``sla.<clock>`` entry per clock of the (overridden) SLA policy."""
+    lib = library or load_library()
+    out: dict[str, MetricDef] = {}
+    template = None
+    for e in lib.get("riskkit-metrics").entries("metrics"):
+        d = e.data
+        m = MetricDef(
+            id=e.ref_id,
+            label_en=e.label_en,
+            label_ms=e.label_ms,
+            definition=" ".join(str(d.get("definition", "")).split()),
+            formula=str(d.get("formula", "")),
+            unit=str(d.get("unit", "")),
+            kind=str(d.get("kind", "")),
+            table=str(d.get("table", "")),
+            higher_is_better=d.get("higher_is_better"),
+            answers=tuple(d.get("answers") or ()),
+            notes=" ".join(str(d.get("notes", "")).split()),
+        )
+        if d.get("template"):
+            template = m
+        else:
+            out[m.id] = m
+    if template is not None:
+        for clock in lib.sla_policy(overrides).clocks:
+            out[f"sla.{clock.ref_id}"] = MetricDef(
+                id=f"sla.{clock.ref_id}",
+                label_en=f"{clock.label_en} ({_hours(clock.hours)})",
+                label_ms=f"{clock.label_ms} ({_hours(clock.hours)})",
+                definition=f"{clock.label_en}: {clock.start} to {clock.stop} of `{clock.table}` within "
+                f"{_hours(clock.hours)}. {template.definition}",
+                formula=template.formula,
+                unit=template.unit,
+                kind=template.kind,
+                table=clock.table,
+                higher_is_better=True,
+                answers=(f"{clock.provision} [{clock.confidence}]{' (overridden)' if clock.overridden else ''}",),
+            )
+    return out
+
+
+def conventions(library: Library | None = None) -> dict[str, Any]:
+    """Resolution, histogram range, small-denominator threshold and significance level from the registry."""
+    return dict((library or load_library()).get("riskkit-metrics").raw.get("conventions", {}))
+
+
+def definitions_frame(ids: list[str] | None = None, library: Library | None = None) -> pd.DataFrame:
+    """Registry as a table (for reports and the README), optionally only ``ids``, in registry order."""
+    reg = registry(library)
+    rows = [
+        {
+            "metric": m.id,
+            "label": m.label_en,
+            "definition": m.definition,
+            "formula": m.formula,
+            "unit": m.unit,
+            "higher_is_better": m.higher_is_better,
+            "answers": "; ".join(m.answers),
+        }
+        for m in reg.values()
+        if ids is None or m.id in ids
+    ]
+    return pd.DataFrame(rows)
+
+
+def _hours(h: float) -> str:
+    return f"{h:g} h"
+
+
+# ------------------------------------------------------------------------------------------------ result
+
+
+@dataclass
+class Metrics:
+    """The tidy metrics table of a cycle plus helpers; ``table`` has the columns of :data:`COLUMNS`."""
+
+    cycle: Cycle
+    previous: Cycle
+    table: pd.DataFrame
+    unavailable: dict[str, str] = field(default_factory=dict)  # metric group -> why
+    definitions: dict[str, MetricDef] = field(default_factory=dict)
+
+    def value(
+        self, metric: str, category: str = ALL, scope: str = "malaysia", dimension: str = "", level: str = ""
+    ) -> float:
+        """One value (NaN when the metric is not available)."""
+        row = self.row(metric, category, scope, dimension, level)
+        return float("nan") if row is None else float(row["value"])
+
+    def row(
+        self, metric: str, category: str = ALL, scope: str = "malaysia", dimension: str = "", level: str = ""
+    ) -> pd.Series | None:
+        t = self.table
+        hit = t[
+            (t["metric"] == metric)
+            & (t["category"] == category)
+            & (t["scope"] == scope)
+            & (t["dimension"] == dimension)
+            & (t["level"] == level)
+        ]
+        return None if hit.empty else hit.iloc[0]
+
+    def wide(self, scope: str = "malaysia", column: str = "value", metrics: list[str] | None = None) -> pd.DataFrame:
+        """Categories × metrics (no breakdowns), in registry order."""
+        t = self.table[(self.table["scope"] == scope) & (self.table["dimension"] == "")]
+        if metrics is not None:
+            t = t[t["metric"].isin(metrics)]
+        out = t.pivot_table(index="category", columns="metric", values=column, aggfunc="first", sort=False)
+        order = [m for m in self.definitions if m in out.columns]
+        cats = [c for c in (ALL, *CATEGORIES) if c in out.index]
+        return out.reindex(index=cats, columns=order)
+
+    def breakdown(self, metric: str, dimension: str, scope: str = "malaysia", category: str = ALL) -> pd.DataFrame:
+        """Rows of one metric split by a dimension (e.g. reversal_rate by decision_by)."""
+        t = self.table
+        return t[
+            (t["metric"] == metric)
+            & (t["dimension"] == dimension)
+            & (t["scope"] == scope)
+            & (t["category"] == category)
+        ].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------------ partial aggregates
+
+
+@dataclass
+class Partial:
+    """Mergeable aggregates: every array is a sum over rows, so ``a + b`` of two chunks equals the whole."""
+
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    labelled: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # free-text dimensions, e.g. surface
+
+    def __add__(self, other: Partial) -> Partial:
+        arrays = dict(self.arrays)
+        for k, v in other.arrays.items():
+            arrays[k] = arrays[k] + v if k in arrays else v
+        labelled = {k: dict(v) for k, v in self.labelled.items()}
+        for dim, levels in other.labelled.items():
+            target = labelled.setdefault(dim, {})
+            for level, v in levels.items():
+                target[level] = target[level] + v if level in target else v
+        return Partial(arrays, labelled)
+
+
+class _Periods:
+    """Previous and current cycle as contiguous [start, end) bounds in µs since the epoch (UTC)."""
+
+    def __init__(self, cycle: Cycle) -> None:
+        prev = cycle.previous()
+        self.bounds = np.array([_ts_us(prev.start), _ts_us(cycle.start), _ts_us(cycle.end)], dtype=np.int64)
+        self.lengths = np.diff(self.bounds).astype(float)
+
+    def index(self, ts: np.ndarray) -> np.ndarray:
+        """0 = previous cycle, 1 = current cycle, -1 = neither (or empty)."""
+        idx = np.searchsorted(self.bounds, ts, side="right") - 1
+        idx[(idx > 1) | (ts == _NAT)] = -1
+        return idx.astype(np.int8)
+
+    def horizon(self, idx: np.ndarray) -> np.ndarray:
+        """End of each row's cycle (µs); rows outside both cycles get the current end (they are masked anyway)."""
+        return self.bounds[np.clip(idx.astype(np.int64), 0, 1) + 1]
+
+
+def _ts_us(ts: pd.Timestamp) -> int:
+    """µs since the epoch (``Timestamp.value`` is always nanoseconds)."""
+    return int(ts.value // 1000)
+
+
+def _us(series: pd.Series) -> np.ndarray:
+    """Timestamps as int64 µs since the epoch (UTC); empty = int64 min."""
+    s = series
+    if not isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = pd.to_datetime(s, utc=True)
+    return s.dt.tz_convert("UTC").dt.as_unit("us").array.asi8.copy()
+
+
+def _codes(series: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
+    """Integer codes in the contract's order (-1 for anything else)."""
+    if isinstance(series.dtype, pd.CategoricalDtype) and tuple(series.cat.categories) == categories:
+        return series.cat.codes.to_numpy()
+    return pd.Categorical(series, categories=list(categories)).codes
+
+
+def _minutes(start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Durations rounded up to whole minutes (negative clipped to 0)."""
+    d = np.maximum(stop - start, 0)
+    return (d + _MINUTE_US - 1) // _MINUTE_US
+
+
+class _Groups:
+    """Row keys (period × category) with a Malaysian-scope mask; counts land in arrays of (scope, period, K, ...)."""
+
+    def __init__(self, period: np.ndarray, category: np.ndarray, malaysia: np.ndarray | None) -> None:
+        self.valid = (period >= 0) & (category >= 0)
+        self.g = period.astype(np.int64) * K + category.astype(np.int64)
+        self.malaysia = np.ones(len(period), dtype=bool) if malaysia is None else malaysia
+
+    def count(self, mask: np.ndarray | None = None, level: np.ndarray | None = None, levels: int = 1) -> np.ndarray:
+        sel = self.valid if mask is None else self.valid & mask
+        idx = self.g[sel] * levels + (0 if level is None else level[sel].astype(np.int64))
+        size = 2 * K * levels
+        glob = np.bincount(idx, minlength=size)
+        mys = np.bincount(idx[self.malaysia[sel]], minlength=size)
+        return np.stack([mys, glob]).reshape(2, 2, K, levels)
+
+    def hist(self, minutes: np.ndarray, mask: np.ndarray, layout: _Bins) -> np.ndarray:
+        """Duration histogram per (scope, period, category) in the layout's bins."""
+        return self.count(mask, layout.index(minutes), layout.size)
+
+
+@dataclass(frozen=True)
+class _Bins:
+    """Fixed-width duration bins: one minute up to ``fine_days``, then one hour up to ``coarse_days``, then one
+    overflow bin. Plain sums, so histograms from chunks add up."""
+
+    fine_days: int = 90
+    coarse_days: int = 3 * 365
+
+    @property
+    def fine(self) -> int:
+        return self.fine_days * 1440
+
+    @property
+    def size(self) -> int:
+        return self.fine + (self.coarse_days - self.fine_days) * 24 + 1
+
+    def index(self, minutes: np.ndarray) -> np.ndarray:
+        coarse = self.fine + (minutes - self.fine + 59) // 60
+        return np.minimum(np.where(minutes < self.fine, minutes, coarse), self.size - 1)
+
+    def minutes(self, index: int) -> float:
+        """Upper edge of a bin in minutes (NaN for the overflow bin)."""
+        if index >= self.size - 1:
+            return float("nan")
+        return float(index if index < self.fine else self.fine + (index - self.fine) * 60)
+
+
+# ------------------------------------------------------------------------------------------------ compute
+
+
+def compute(
+    pack: DataPack,
+    cycle: str | Cycle,
+    *,
+    library: Library | None = None,
+    small_n: int | None = None,
+) -> Metrics:
+    """Every registered metric for ``cycle`` (and the previous cycle, for changes) from ``pack``."""
+    lib = library or load_library()
+    cyc = parse(cycle)
+    conv = conventions(lib)
+    small = int(small_n if small_n is not None else conv.get("small_denominator", 30))
+    alpha = float(conv.get("significance_level", 0.05))
+    bins = _Bins(int(conv.get("histogram_fine_days", 90)), int(conv.get("histogram_max_days", 3 * 365)))
+    policy = lib.sla_policy(pack.meta.sla_overrides)
+    reg = registry(lib, pack.meta.sla_overrides)
+    periods = _Periods(cyc)
+    out = _Rows(cyc, reg, periods, small, alpha, bins)
+    unavailable: dict[str, str] = {}
+
+    actions = pack.actions
+    clocks = [c for c in policy.clocks if c.table == "actions"]
+    part = Partial()
+    for chunk in _chunks(actions):
+        part = part + _aggregate_actions(chunk, periods, clocks, bins)
+    _finish_actions(out, part, clocks)
+
+    for name, fn in (
+        ("reports", _reports),
+        ("appeals", _appeals),
+        ("authority_requests", _requests),
+        ("users", _users),
+        ("capacity", _capacity),
+        ("prevalence_samples", _prevalence),
+    ):
+        if pack.has(name):
+            fn(out, pack, periods, policy=policy, bins=bins, library=lib)
+        else:
+            unavailable[name] = pack.not_available(name)
+    _cross_table(out, pack, unavailable)
+    table = out.frame()
+    return Metrics(cyc, cyc.previous(), table, unavailable, reg)
+
+
+def _chunks(df: pd.DataFrame, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    for start in range(0, max(len(df), 1), rows):
+        yield df.iloc[start : start + rows]
+
+
+_NO_VIOLATION = schema.ACTIONS.index("no_violation")
+_PROACTIVE = np.array([s in ("automated", "proactive_human") for s in schema.DETECTION_SOURCES])
+_ACCOUNT = np.array([a in schema.ACCOUNT_ACTIONS for a in schema.ACTIONS])
+
+
+def _aggregate_actions(df: pd.DataFrame, periods: _Periods, clocks: list[Clock], bins: _Bins) -> Partial:
+    """Sums over one chunk of actions; see the registry for what each becomes."""
+    detected = _us(df["detected_at"])
+    actioned = _us(df["actioned_at"])
+    period = periods.index(detected)
+    groups = _Groups(period, _codes(df["category"], CATEGORIES), df["in_malaysia"].fillna(False).to_numpy(bool))
+    action = _codes(df["action"], schema.ACTIONS)
+    source = _codes(df["detection_source"], schema.DETECTION_SOURCES)
+    decider = _codes(df["decision_by"], schema.DECISION_MAKERS)
+    horizon = periods.horizon(period)
+    done = (actioned != _NAT) & (actioned < horizon)
+    enforced = action != _NO_VIOLATION
+    p = Partial()
+    a = p.arrays
+    a["decisions"] = groups.count()
+    a["enforced"] = groups.count(enforced)
+    a["accounts"] = groups.count(_ACCOUNT[action])
+    a["proactive"] = groups.count(enforced & _PROACTIVE[source])
+    a["open"] = groups.count(~done)
+    a["auto_detect"] = groups.count(source == schema.DETECTION_SOURCES.index("automated"))
+    a["auto_decide"] = groups.count(decider == schema.DECISION_MAKERS.index("automated"))
+    a["by_action"] = groups.count(None, action, len(schema.ACTIONS))
+    a["by_source"] = groups.count(None, source, len(schema.DETECTION_SOURCES))
+    a["by_decider"] = groups.count(None, decider, len(schema.DECISION_MAKERS))
+    for col, key in (("rationale", "has_rationale"), ("policy_ref", "has_policy")):
+        a[key] = groups.count(enforced & _present(df[col]))
+    a["has_both"] = groups.count(enforced & _present(df["rationale"]) & _present(df["policy_ref"]))
+    minutes = _minutes(detected, np.where(actioned == _NAT, detected, actioned))
+    a["tta_hist"] = groups.hist(minutes, enforced & done, bins)
+    surface_codes, surface_levels = pd.factorize(df["surface"], use_na_sentinel=True)
+    counts = groups.count(surface_codes >= 0, np.maximum(surface_codes, 0), max(len(surface_levels), 1))
+    p.labelled["surface"] = {str(level): counts[..., i] for i, level in enumerate(surface_levels)}
+    for clock in clocks:
+        within, due = _clock(
+            detected,
+            actioned,
+            horizon,
+            clock,
+            _codes(df["category"], CATEGORIES),
+            action if clock.stop_actions else None,
+        )
+        a[f"sla_within:{clock.ref_id}"] = groups.count(within)
+        a[f"sla_due:{clock.ref_id}"] = groups.count(due)
+    return p
+
+
+def _present(s: pd.Series) -> np.ndarray:
+    if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+        return (s.notna() & (s.astype("string").str.strip() != "")).fillna(False).to_numpy(bool)
+    return s.notna().to_numpy(bool)
+
+
+def _clock(
+    start: np.ndarray,
+    stop: np.ndarray,
+    horizon: np.ndarray,
+    clock: Clock,
+    category: np.ndarray,
+    action: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(within, due) masks of one clock; see the ``sla`` registry entry for the convention."""
+    applies = np.isin(category, [CATEGORIES.index(c) for c in clock.categories])
+    if action is not None and clock.stop_actions is not None:
+        counts = np.isin(action, [schema.ACTIONS.index(x) for x in clock.stop_actions])
+        decided_otherwise = (stop != _NAT) & ~counts
+        applies &= ~decided_otherwise
+    deadline = start + round(clock.hours * 3_600_000_000)
+    stopped = (stop != _NAT) & (stop < horizon)
+    within = applies & stopped & (stop <= deadline)
+    late = applies & stopped & (stop > deadline)
+    overdue_open = applies & ~stopped & (deadline < horizon)
+    return within, within | late | overdue_open
+
+
+# ------------------------------------------------------------------------------------------------ rows
+
+
+class _Rows:
+    """Collects tidy rows for the current cycle with the previous cycle's values and tests."""
+
+    def __init__(
+        self, cycle: Cycle, reg: dict[str, MetricDef], periods: _Periods, small: int, alpha: float, bins: _Bins
+    ) -> None:
+        self.cycle, self.reg, self.periods, self.small, self.alpha = cycle, reg, periods, small, alpha
+        self.bins = bins
+        self.rows: list[dict[str, Any]] = []
+
+    def add(
+        self,
+        metric: str,
+        scope: str,
+        category: str,
+        cur: tuple[float, float | None],
+        prev: tuple[float, float | None],
+        dimension: str = "",
+        level: str = "",
+    ) -> None:
+        """``cur``/``prev`` are (numerator or value, denominator or None) pairs."""
+        m = self.reg.get(metric)
+        if m is None:
+            raise KeyError(f"metric {metric!r} is not in the metric registry")
+        num, den = cur
+        pnum, pden = prev
+        row: dict[str, Any] = {
+            "cycle": self.cycle.id,
+            "scope": scope,
+            "category": category,
+            "dimension": dimension,
+            "level": level,
+            "metric": metric,
+            "unit": m.unit,
+        }
+        if m.kind == "rate":
+            value = num / den if den else float("nan")
+            pvalue = pnum / pden if pden else float("nan")
+            lo, hi = wilson(num, den) if den else (float("nan"), float("nan"))
+            p = two_proportion_p(num, den, pnum, pden)
+            row |= {"numerator": num, "denominator": den, "ci_low": lo, "ci_high": hi}
+            row["small_denominator"] = bool((den or 0) < self.small)
+        elif m.kind == "count":
+            value, pvalue = float(num), float(pnum)
+            p = poisson_ratio_p(num, pnum, self.periods.lengths[1], self.periods.lengths[0])
+            row |= {"numerator": num, "small_denominator": False}
+        else:
+            value, pvalue = float(num), float(pnum)
+            p = float("nan")
+            row["small_denominator"] = bool(den is not None and den < self.small)
+            if den is not None:
+                row["denominator"] = den
+        row |= {
+            "value": value,
+            "previous_value": pvalue,
+            "change": value - pvalue if not (math.isnan(value) or math.isnan(pvalue)) else float("nan"),
+            "p_value": p,
+            "significant": (p < self.alpha) if not math.isnan(p) else pd.NA,
+        }
+        self.rows.append(row)
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame(self.rows, columns=list(COLUMNS))
+        df["significant"] = df["significant"].astype("boolean")
+        df["small_denominator"] = df["small_denominator"].astype("boolean")
+        for col in ("value", "numerator", "denominator", "ci_low", "ci_high", "previous_value", "change", "p_value"):
+            df[col] = df[col].astype("float64")
+        return df
+
+
+def _cats() -> Iterator[tuple[str, Any]]:
+    """(label, index) for each category and for all categories together."""
+    yield ALL, slice(None)
+    yield from ((c, i) for i, c in enumerate(CATEGORIES))
+
+
+def _sum(arr: np.ndarray, scope: int, period: int, cat: Any) -> float:
+    return float(arr[scope, period, cat].sum())
+
+
+def _emit_count(out: _Rows, metric: str, arr: np.ndarray, scopes=(0, 1), by_category: bool = True) -> None:
+    for s in scopes:
+        for label, idx in _cats() if by_category else [(ALL, slice(None))]:
+            out.add(metric, SCOPES[s], label, (_sum(arr, s, 1, idx), None), (_sum(arr, s, 0, idx), None))
+
+
+def _emit_rate(out: _Rows, metric: str, num: np.ndarray, den: np.ndarray, scopes=(0, 1), by_category=True) -> None:
+    for s in scopes:
+        for label, idx in _cats() if by_category else [(ALL, slice(None))]:
+            out.add(
+                metric,
+                SCOPES[s],
+                label,
+                (_sum(num, s, 1, idx), _sum(den, s, 1, idx)),
+                (_sum(num, s, 0, idx), _sum(den, s, 0, idx)),
+            )
+
+
+def _emit_percentiles(out: _Rows, metrics: dict[str, float], hist: np.ndarray, scopes=(0, 1), by_category=True):
+    layout = out.bins
+    for s in scopes:
+        for label, idx in _cats() if by_category else [(ALL, slice(None))]:
+            cur = hist[s, 1, idx].reshape(-1, hist.shape[-1]).sum(axis=0)
+            prev = hist[s, 0, idx].reshape(-1, hist.shape[-1]).sum(axis=0)
+            for metric, q in metrics.items():
+                now, before = percentile_hours(cur, q, layout), percentile_hours(prev, q, layout)
+                out.add(metric, SCOPES[s], label, (now, cur.sum()), (before, None))
+
+
+def _emit_levels(out: _Rows, metric: str, arr: np.ndarray, dimension: str, levels: tuple[str, ...] | list[str]):
+    """A count split by a dimension (arr: scope, period, K, L)."""
+    for s in (0, 1):
+        for label, idx in _cats():
+            for i, level in enumerate(levels):
+                cur = float(arr[s, 1, idx, i].sum())
+                prev = float(arr[s, 0, idx, i].sum())
+                if cur or prev:
+                    out.add(metric, SCOPES[s], label, (cur, None), (prev, None), dimension, str(level))
+
+
+def _finish_actions(out: _Rows, part: Partial, clocks: list[Clock]) -> None:
+    a = part.arrays
+    _emit_count(out, "decisions", a["decisions"])
+    _emit_count(out, "actions_enforced", a["enforced"])
+    _emit_count(out, "accounts_actioned", a["accounts"])
+    _emit_rate(out, "proactive_rate", a["proactive"], a["enforced"])
+    _emit_percentiles(out, {"tta_median_h": 0.5, "tta_p90_h": 0.9, "tta_p99_h": 0.99}, a["tta_hist"])
+    _emit_count(out, "open_at_cycle_end", a["open"])
+    for clock in clocks:
+        num, den = a[f"sla_within:{clock.ref_id}"], a[f"sla_due:{clock.ref_id}"]
+        for s in (0, 1):
+            for label, idx in [(ALL, [CATEGORIES.index(c) for c in clock.categories])] + [
+                (c, CATEGORIES.index(c)) for c in clock.categories
+            ]:
+                out.add(
+                    f"sla.{clock.ref_id}",
+                    SCOPES[s],
+                    label,
+                    (_sum(num, s, 1, idx), _sum(den, s, 1, idx)),
+                    (_sum(num, s, 0, idx), _sum(den, s, 0, idx)),
+                )
+    _emit_rate(out, "record_rationale_share", a["has_rationale"], a["enforced"])
+    _emit_rate(out, "record_policy_ref_share", a["has_policy"], a["enforced"])
+    _emit_rate(out, "record_complete_share", a["has_both"], a["enforced"])
+    _emit_rate(out, "automated_detection_share", a["auto_detect"], a["decisions"])
+    _emit_rate(out, "automated_decision_share", a["auto_decide"], a["decisions"])
+    _emit_levels(out, "decisions", a["by_action"][..., :, :], "action", schema.ACTIONS)
+    _emit_levels(out, "decisions", a["by_source"], "detection_source", schema.DETECTION_SOURCES)
+    _emit_levels(out, "decisions", a["by_decider"], "decision_by", schema.DECISION_MAKERS)
+    surfaces = sorted(part.labelled.get("surface", {}))
+    if surfaces:
+        stacked = np.stack([part.labelled["surface"][s] for s in surfaces], axis=-1)
+        _emit_levels(out, "decisions", stacked, "surface", surfaces)
+
+
+# ------------------------------------------------------------------------------------------------ other tables
+
+
+def _reports(out: _Rows, pack: DataPack, periods: _Periods, *, policy, bins: _Bins, **_: Any) -> None:
+    df = pack.require("reports")
+    received = _us(df["received_at"])
+    period = periods.index(received)
+    horizon = periods.horizon(period)
+    malaysia = df["in_malaysia"].fillna(False).to_numpy(bool) if "in_malaysia" in df.columns else None
+    category = _codes(df["category"], CATEGORIES)
+    groups = _Groups(period, category, malaysia)
+    scopes = (0, 1) if malaysia is not None else (0,)
+    _emit_count(out, "reports_received", groups.count(), scopes)
+    reporter = _codes(df["reporter_type"], schema.REPORTER_TYPES)
+    _emit_levels_scoped(
+        out,
+        "reports_received",
+        groups.count(None, reporter, len(schema.REPORTER_TYPES)),
+        "reporter_type",
+        schema.REPORTER_TYPES,
+        scopes,
+    )
+    resolved = _us(df["resolved_at"])
+    closed = (resolved != _NAT) & (resolved < horizon)
+    outcome = _codes(df["outcome"], schema.REPORT_OUTCOMES)
+    den = groups.count(closed)
+    for metric, name in (
+        ("report_actioned_rate", "actioned"),
+        ("report_dismissal_rate", "dismissed"),
+        ("report_duplicate_rate", "duplicate"),
+    ):
+        _emit_rate(out, metric, groups.count(closed & (outcome == schema.REPORT_OUTCOMES.index(name))), den, scopes)
+    _emit_count(out, "reports_open_at_cycle_end", groups.count(~closed), scopes)
+    for col, metric in (("acknowledged_at", "report_ack_median_h"), ("assessed_at", "report_assess_median_h")):
+        stop = _us(df[col])
+        done = (stop != _NAT) & (stop < horizon)
+        hist = groups.hist(_minutes(received, np.where(done, stop, received)), done, bins)
+        _emit_percentiles(out, {metric: 0.5}, hist, scopes)
+    for clock in (c for c in policy.clocks if c.table == "reports"):
+        within, due = _clock(_us(df[clock.start]), _us(df[clock.stop]), horizon, clock, category, None)
+        num, dd = groups.count(within), groups.count(due)
+        for s in scopes:
+            for label, idx in [(ALL, [CATEGORIES.index(c) for c in clock.categories])] + [
+                (c, CATEGORIES.index(c)) for c in clock.categories
+            ]:
+                out.add(
+                    f"sla.{clock.ref_id}",
+                    SCOPES[s],
+                    label,
+                    (_sum(num, s, 1, idx), _sum(dd, s, 1, idx)),
+                    (_sum(num, s, 0, idx), _sum(dd, s, 0, idx)),
+                )
+
+
+def _emit_levels_scoped(out, metric, arr, dimension, levels, scopes) -> None:
+    for s in scopes:
+        for label, idx in _cats():
+            for i, level in enumerate(levels):
+                cur, prev = float(arr[s, 1, idx, i].sum()), float(arr[s, 0, idx, i].sum())
+                if cur or prev:
+                    out.add(metric, SCOPES[s], label, (cur, None), (prev, None), dimension, str(level))
+
+
+def _appeals(out: _Rows, pack: DataPack, periods: _Periods, *, bins: _Bins, **_: Any) -> None:
+    appeals = pack.require("appeals")
+    actions = pack.actions
+    pos = pd.Index(actions["action_id"]).get_indexer(appeals["action_id"])
+    ok = pos >= 0
+    pos = np.where(ok, pos, 0)
+    category = np.where(ok, _codes(actions["category"], CATEGORIES)[pos], -1)
+    malaysia = actions["in_malaysia"].fillna(False).to_numpy(bool)[pos] & ok
+    decider = _codes(actions["decision_by"], schema.DECISION_MAKERS)[pos]
+    filed = _us(appeals["filed_at"])
+    decided = _us(appeals["decided_at"])
+    outcome = _codes(appeals["outcome"], schema.APPEAL_OUTCOMES)
+
+    filed_groups = _Groups(periods.index(filed), category, malaysia)
+    _emit_count(out, "appeals_filed", filed_groups.count())
+
+    decided_groups = _Groups(periods.index(decided), category, malaysia)
+    decided_in = decided != _NAT
+    reversed_ = decided_in & (outcome == schema.APPEAL_OUTCOMES.index("reversed"))
+    _emit_rate(out, "reversal_rate", decided_groups.count(reversed_), decided_groups.count(decided_in))
+    rev = decided_groups.count(reversed_, decider, len(schema.DECISION_MAKERS))
+    tot = decided_groups.count(decided_in, decider, len(schema.DECISION_MAKERS))
+    for s in (0, 1):
+        for label, idx in _cats():
+            for i, level in enumerate(schema.DECISION_MAKERS):
+                cur = (float(rev[s, 1, idx, i].sum()), float(tot[s, 1, idx, i].sum()))
+                prev = (float(rev[s, 0, idx, i].sum()), float(tot[s, 0, idx, i].sum()))
+                if cur[1] or prev[1]:
+                    out.add("reversal_rate", SCOPES[s], label, cur, prev, "decision_by", level)
+    hist = decided_groups.hist(_minutes(filed, np.where(decided_in, decided, filed)), decided_in, bins)
+    _emit_percentiles(out, {"appeal_decision_median_h": 0.5}, hist)
+
+    # appeal rate: the cycle's enforcement actions appealed by the cycle end (distinct actions)
+    a_detected = _us(actions["detected_at"])
+    a_period = periods.index(a_detected)
+    a_groups = _Groups(
+        a_period, _codes(actions["category"], CATEGORIES), actions["in_malaysia"].fillna(False).to_numpy(bool)
+    )
+    enforced = _codes(actions["action"], schema.ACTIONS) != _NO_VIOLATION
+    in_time = ok & (filed < periods.horizon(a_period)[pos])
+    appealed = np.zeros(len(actions), dtype=bool)
+    appealed[np.unique(pos[in_time])] = True
+    _emit_rate(out, "appeal_rate", a_groups.count(enforced & appealed), a_groups.count(enforced))
+
+
+def _requests(out: _Rows, pack: DataPack, periods: _Periods, *, bins: _Bins, **_: Any) -> None:
+    df = pack.require("authority_requests")
+    received = _us(df["received_at"])
+    period = periods.index(received)
+    horizon = periods.horizon(period)
+    groups = _Groups(period, np.zeros(len(df), dtype=np.int64), None)
+    responded = _us(df["responded_at"])
+    done = (responded != _NAT) & (responded < horizon)
+    outcome = _codes(df["outcome"], schema.REQUEST_OUTCOMES)
+    complied = done & np.isin(outcome, [schema.REQUEST_OUTCOMES.index(x) for x in ("complied", "partial")])
+    scope = (0,)
+    _emit_count(out, "requests_received", groups.count(), scope, by_category=False)
+    for col, levels in (("kind", schema.REQUEST_KINDS), ("agency", None)):
+        codes, names = (_codes(df[col], levels), levels) if levels else pd.factorize(df[col].astype("string"))
+        names = list(names)
+        arr = groups.count(codes >= 0, np.maximum(codes, 0), max(len(names), 1))
+        for i, name in enumerate(names):
+            cur, prev = float(arr[0, 1, :, i].sum()), float(arr[0, 0, :, i].sum())
+            if cur or prev:
+                out.add("requests_received", "malaysia", ALL, (cur, None), (prev, None), col, str(name))
+    _emit_rate(out, "request_compliance_rate", groups.count(complied), groups.count(done), scope, by_category=False)
+    hist = groups.hist(_minutes(received, np.where(done, responded, received)), done, bins)
+    _emit_percentiles(out, {"request_response_median_h": 0.5, "request_response_p90_h": 0.9}, hist, scope, False)
+
+
+def _months(df: pd.DataFrame, cycle: Cycle) -> pd.DataFrame:
+    return df[df["month"].isin(cycle.months)]
+
+
+def _users_summary(df: pd.DataFrame, cycle: Cycle) -> dict[str, float]:
+    rows = _months(df, cycle)
+    if rows.empty:
+        return {}
+    mau = rows["mau"].astype("float64")
+    total_by_month = mau.groupby(rows["month"]).sum()
+    under16 = rows["age_band"].isin(schema.UNDER_16_AGE_BANDS)
+    minors = rows["age_band"].isin(schema.MINOR_AGE_BANDS)
+    last = rows["month"].max()
+    verified = (rows["age_verified"].astype("float64") * mau).sum(min_count=1)
+    return {
+        "peak_mau": float(total_by_month.max()),
+        "mean_mau": float(total_by_month.mean()),
+        "mau_sum": float(mau.sum()),
+        "minors": float(mau[minors].sum()),
+        "under16": float(mau[under16].sum()),
+        "under16_last": float(mau[under16 & (rows["month"] == last)].sum()),
+        "verified": float(verified) if pd.notna(verified) else float("nan"),
+        "verified_den": float(mau[rows["age_verified"].notna()].sum()),
+        "months": float(total_by_month.size),
+    }
+
+
+def _users(out: _Rows, pack: DataPack, periods: _Periods, *, library: Library, **_: Any) -> None:
+    df = pack.require("users")
+    cur, prev = _users_summary(df, out.cycle), _users_summary(df, out.cycle.previous())
+    if not cur:
+        return
+    g = lambda d, k: d.get(k, float("nan"))  # noqa: E731
+    threshold = float(library.threshold("licence.user_threshold"))
+    out.add("peak_mau", "malaysia", ALL, (cur["peak_mau"], None), (g(prev, "peak_mau"), None))
+    met = lambda d: float(d["peak_mau"] >= threshold) if d else float("nan")  # noqa: E731
+    out.add("licence_threshold_met", "malaysia", ALL, (met(cur), None), (met(prev), None))
+    out.add("minors_share", "malaysia", ALL, (cur["minors"], cur["mau_sum"]), (g(prev, "minors"), g(prev, "mau_sum")))
+    out.add(
+        "under16_share", "malaysia", ALL, (cur["under16"], cur["mau_sum"]), (g(prev, "under16"), g(prev, "mau_sum"))
+    )
+    out.add("under16_mau_last_month", "malaysia", ALL, (cur["under16_last"], None), (g(prev, "under16_last"), None))
+    out.add(
+        "age_verified_share",
+        "malaysia",
+        ALL,
+        (cur["verified"], cur["verified_den"]),
+        (g(prev, "verified"), g(prev, "verified_den")),
+    )
+
+
+def _capacity_summary(df: pd.DataFrame, cycle: Cycle, expected: list[str]) -> dict[str, Any]:
+    rows = _months(df, cycle)
+    if rows.empty:
+        return {}
+    langs = sorted({x for v in rows["languages"] for x in v})
+    last = rows.loc[rows["month"] == rows["month"].max(), "languages"].iloc[0]
+    return {
+        "fte": float(rows["local_moderators_fte"].mean()),
+        "training": float(rows["training_hours"].sum()),
+        "wellbeing": float(rows["wellbeing_hours"].sum()),
+        "languages": float(len(langs)),
+        "missing": float(len([x for x in expected if x not in last])),
+    }
+
+
+def _capacity(out: _Rows, pack: DataPack, periods: _Periods, *, library: Library, **_: Any) -> None:
+    expected = list(library.threshold("moderation.local_languages"))
+    df = pack.require("capacity")
+    cur, prev = _capacity_summary(df, out.cycle, expected), _capacity_summary(df, out.cycle.previous(), expected)
+    if not cur:
+        return
+    g = lambda d, k: d.get(k, float("nan"))  # noqa: E731
+    per = lambda d, k: d[k] / d["fte"] if d and d["fte"] > 0 else float("nan")  # noqa: E731
+    out.add("moderators_fte", "malaysia", ALL, (cur["fte"], None), (g(prev, "fte"), None))
+    out.add(
+        "training_hours_per_moderator", "malaysia", ALL, (per(cur, "training"), None), (per(prev, "training"), None)
+    )
+    out.add(
+        "wellbeing_hours_per_moderator", "malaysia", ALL, (per(cur, "wellbeing"), None), (per(prev, "wellbeing"), None)
+    )
+    out.add("languages_covered", "malaysia", ALL, (cur["languages"], None), (g(prev, "languages"), None))
+    out.add("local_languages_missing", "malaysia", ALL, (cur["missing"], None), (g(prev, "missing"), None))
+
+
+def _prevalence(out: _Rows, pack: DataPack, periods: _Periods, **_: Any) -> None:
+    df = pack.require("prevalence_samples")
+    groups = _Groups(periods.index(_us(df["sampled_at"])), _codes(df["category"], CATEGORIES), None)
+    sampled = df["views_sampled"].fillna(0).to_numpy(np.int64)
+    violating = df["views_violating"].fillna(0).to_numpy(np.int64)
+    num = _weighted(groups, violating)
+    den = _weighted(groups, sampled)
+    _emit_rate(out, "violating_view_rate", num, den, (0,))
+
+
+def _weighted(groups: _Groups, weights: np.ndarray) -> np.ndarray:
+    sel = groups.valid
+    arr = np.bincount(groups.g[sel], weights=weights[sel].astype(float), minlength=2 * K)
+    return np.stack([arr, arr]).reshape(2, 2, K)
+
+
+def _cross_table(out: _Rows, pack: DataPack, unavailable: dict[str, str]) -> None:
+    """Metrics that combine tables: per-user and per-moderator rates."""
+    rows = {(r["metric"], r["scope"], r["category"], r["dimension"]): r for r in out.rows}
+    enforced = rows.get(("actions_enforced", "malaysia", ALL, ""))
+    peak = rows.get(("peak_mau", "malaysia", ALL, ""))
+    fte = rows.get(("moderators_fte", "malaysia", ALL, ""))
+    users = pack.get("users")
+
+    def ratio(a: float, b: float, scale: float = 1.0) -> float:
+        return a / (b / scale) if b and not math.isnan(b) else float("nan")
+
+    if peak is not None and enforced is not None:
+        for label in (ALL, *CATEGORIES):
+            e = rows.get(("actions_enforced", "malaysia", label, ""))
+            if e is not None:
+                out.add(
+                    "actions_per_million_users",
+                    "malaysia",
+                    label,
+                    (ratio(e["value"], peak["value"], 1e6), None),
+                    (ratio(e["previous_value"], peak["previous_value"], 1e6), None),
+                )
+    if fte is not None and enforced is not None:
+        out.add(
+            "actions_per_moderator",
+            "malaysia",
+            ALL,
+            (ratio(enforced["value"], fte["value"]), None),
+            (ratio(enforced["previous_value"], fte["previous_value"]), None),
+        )
+    if fte is not None and users is not None:
+        cur = _users_summary(users, out.cycle).get("mean_mau", float("nan"))
+        prev = _users_summary(users, out.cycle.previous()).get("mean_mau", float("nan"))
+        out.add(
+            "moderators_per_million_users",
+            "malaysia",
+            ALL,
+            (ratio(fte["value"], cur, 1e6), None),
+            (ratio(fte["previous_value"], prev, 1e6), None),
+        )
+
+
+# ------------------------------------------------------------------------------------------------ statistics
+
+
+def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a proportion."""
+    if not n or successes < 0 or successes > n:
+        return float("nan"), float("nan")
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    lo = 0.0 if successes <= 0 else max(0.0, centre - half)
+    hi = 1.0 if successes >= n else min(1.0, centre + half)
+    return lo, hi
+
+
+def two_proportion_p(x1: float, n1: float | None, x2: float, n2: float | None) -> float:
+    """Two-sided p-value of the pooled two-proportion z-test (NaN if either denominator is empty)."""
+    if not n1 or not n2 or any(map(_isnan, (x1, x2, n1, n2))):
+        return float("nan")
+    pooled = (x1 + x2) / (n1 + n2)
+    var = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
+    if var <= 0:
+        return 1.0
+    z = (x1 / n1 - x2 / n2) / math.sqrt(var)
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+def poisson_ratio_p(x1: float, x2: float, t1: float, t2: float) -> float:
+    """Two-sided p-value that two Poisson counts share a rate, given exposures t1, t2 (conditional test, normal
+    approximation with continuity correction; NaN when both counts are zero)."""
+    if _isnan(x1) or _isnan(x2):
+        return float("nan")
+    n = x1 + x2
+    if n == 0:
+        return float("nan")
+    w = t1 / (t1 + t2)
+    sd = math.sqrt(n * w * (1 - w))
+    z = max(abs(x1 - n * w) - 0.5, 0.0) / sd
+    return math.erfc(z / math.sqrt(2))
+
+
+def percentile_hours(hist: np.ndarray, q: float, layout: _Bins | None = None) -> float:
+    """Nearest-rank percentile of a duration histogram, in hours (NaN if empty or in the overflow bin)."""
+    n = int(hist.sum())
+    if n == 0:
+        return float("nan")
+    rank = max(1, math.ceil(q * n - 1e-9))
+    index = int(np.searchsorted(np.cumsum(hist), rank))
+    if layout is None:  # plain one-minute bins, last = overflow
+        return float("nan") if index >= len(hist) - 1 else index / 60.0
+    return layout.minutes(index) / 60.0
+
+
+def _isnan(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
