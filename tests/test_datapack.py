@@ -432,3 +432,19 @@ def test_sla_overrides_are_checked_against_the_policy(tmp_path):
     meta = {**BASE_META, "sla_overrides": {"onsa.ack_in_a_jiffy": {"hours": 2}}}
     (p,) = only(validate_datapack(make_pack(tmp_path / "q", meta=meta)), "datapack_yaml")
     assert p.column == "sla_overrides" and "onsa.ack_in_a_jiffy" in p.value
+
+
+def test_projection_reads_and_validates_only_named_columns(tmp_path):
+    tables = base_tables()
+    tables["actions"][0]["rationale"] = "x"
+    tables["actions"][1]["views_before_action"] = "-3"  # invalid, but not read
+    for row in tables["actions"]:
+        row.setdefault("views_before_action", "")
+    path = make_pack(tmp_path / "p", tables)
+    assert not validate_datapack(path).ok
+    pack = load_datapack(path, columns={"actions": ["action_id", "category", "detected_at", "actioned_at"]})
+    assert list(pack.actions.columns) == ["action_id", "category", "detected_at", "actioned_at"]
+    assert pack.report.of("projection")[0].file == "actions"
+    assert list(pack.get("reports").columns)[:2] == ["report_id", "received_at"]  # other tables whole
+    with pytest.raises(riskkit.exceptions.ParameterError, match="not in the data contract: colour"):
+        load_datapack(path, columns={"actions": ["colour"]})

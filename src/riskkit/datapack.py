@@ -8,8 +8,10 @@ value and what was expected — before anything is computed. Input files are onl
 from __future__ import annotations
 
 import codecs
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +23,7 @@ import pandas as pd
 import yaml
 
 from riskkit import schema
-from riskkit.exceptions import FrameworkError, InvalidDataPack, RiskkitError
+from riskkit.exceptions import FrameworkError, InvalidDataPack, ParameterError, RiskkitError
 from riskkit.validation import EXAMPLES_KEPT, Problem, Severity, ValidationReport
 
 DATAPACK_YAML = "datapack.yaml"
@@ -102,9 +104,19 @@ class DataPack:
 # --------------------------------------------------------------------------------------------------- public API
 
 
-def load_datapack(path: str | Path, *, as_of: str | datetime | None = None) -> DataPack:
-    """Read and validate the pack at ``path``; raise :class:`InvalidDataPack` (with every problem) if invalid."""
-    pack = _read(Path(path), as_of)
+def load_datapack(
+    path: str | Path,
+    *,
+    as_of: str | datetime | None = None,
+    columns: Mapping[str, Sequence[str]] | None = None,
+) -> DataPack:
+    """Read and validate the pack at ``path``; raise :class:`InvalidDataPack` (with every problem) if invalid.
+
+    ``columns`` optionally projects tables (``{"actions": [...]}``): only those columns are read and validated,
+    which is how large packs are loaded for a computation that needs a few columns (see
+    ``riskkit.metrics.REQUIRED_COLUMNS``). Tables not named are read whole.
+    """
+    pack = _read(Path(path), as_of, columns or {})
     if not pack.report.ok:
         raise InvalidDataPack(pack.report)
     return pack
@@ -112,7 +124,7 @@ def load_datapack(path: str | Path, *, as_of: str | datetime | None = None) -> D
 
 def validate_datapack(path: str | Path, *, as_of: str | datetime | None = None) -> ValidationReport:
     """Validate without raising: the report lists every problem (``report.ok`` tells whether it is valid)."""
-    return _read(Path(path), as_of).report
+    return _read(Path(path), as_of, {}).report
 
 
 def pack_from_frames(
@@ -169,6 +181,11 @@ class _Ctx:
     tz: ZoneInfo | None
     as_of: pd.Timestamp
 
+    @property
+    def text_input(self) -> bool:
+        """True for CSV/XLSX (every cell is text), False for Parquet and in-memory frames (typed)."""
+        return self.row_offset == 2
+
     def flag(
         self,
         kind: str,
@@ -208,7 +225,7 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _read(path: Path, as_of: str | datetime | None) -> DataPack:
+def _read(path: Path, as_of: str | datetime | None, columns: Mapping[str, Sequence[str]]) -> DataPack:
     report = ValidationReport(pack=path)
     empty_meta = PackMeta("", "", None, None, pd.Timestamp.now(tz="UTC"))
     if not path.is_dir():
@@ -218,9 +235,22 @@ def _read(path: Path, as_of: str | datetime | None) -> DataPack:
     tz = ZoneInfo(meta.timezone) if meta.timezone else None
 
     files = _locate_tables(path, meta, report)
+    contracts = {
+        name: schema.table(name) if columns.get(name) is None else _projected(schema.table(name), columns[name], report)
+        for name in files
+    }
+
+    def read_one(name: str) -> tuple[pd.DataFrame | None, ValidationReport]:
+        # each table gets its own report so parallel reading stays deterministic; merged in table order below
+        own = ValidationReport(pack=path)
+        return _read_table(path, files[name], contracts[name], own, tz, meta.as_of), own
+
+    # Tables are read in parallel threads: Arrow and pandas kernels release the GIL, so the big tables overlap.
+    with ThreadPoolExecutor(max_workers=min(len(files), os.cpu_count() or 1) or 1) as pool:
+        results = list(pool.map(read_one, files))
     tables: dict[str, pd.DataFrame] = {}
-    for name, file in files.items():
-        df = _read_table(path, file, schema.table(name), report, tz, meta.as_of)
+    for name, (df, own) in zip(files, results, strict=True):
+        report.merge(own)
         if df is not None:
             tables[name] = df
     for t in schema.iter_tables():
@@ -250,7 +280,15 @@ def _read(path: Path, as_of: str | datetime | None) -> DataPack:
 
     _check_references(tables, files, path, report, meta)
     _finish_users(tables, files, path, report, meta)
+    _release_arrow_memory()
     return DataPack(path, meta, tables, audits, files, report)
+
+
+def _release_arrow_memory() -> None:
+    """Give freed Arrow buffers back to the OS (mimalloc keeps them, doubling the resident size of big packs)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def _read_meta(path: Path, report: ValidationReport, as_of: str | datetime | None) -> PackMeta | None:
@@ -516,6 +554,31 @@ def _check_utf8_file(file: Path, rel: str, report: ValidationReport) -> bool:
     return True
 
 
+def _projected(table: schema.Table, wanted: Sequence[str], report: ValidationReport) -> schema.Table:
+    """The table's contract restricted to ``wanted`` columns (keys and time orders only where fully kept)."""
+    import dataclasses
+
+    unknown = [c for c in wanted if c not in table.column_names]
+    if unknown:
+        raise ParameterError(f"columns for table {table.name!r} not in the data contract: {', '.join(unknown)}")
+    keep = set(wanted)
+    report.add(
+        Problem(
+            "info",
+            "projection",
+            table.name,
+            detail="only " + ", ".join(c for c in table.column_names if c in keep) + " were read and validated",
+        )
+    )
+    return dataclasses.replace(
+        table,
+        columns=tuple(c for c in table.columns if c.name in keep),
+        primary_key=table.primary_key if set(table.primary_key) <= keep else (),
+        foreign_keys=tuple(fk for fk in table.foreign_keys if fk.column in keep),
+        time_orders=tuple(o for o in table.time_orders if {o.earlier, o.later} <= keep),
+    )
+
+
 def _read_table(
     path: Path, file: Path, table: schema.Table, report: ValidationReport, tz: ZoneInfo | None, as_of: pd.Timestamp
 ) -> pd.DataFrame | None:
@@ -523,13 +586,16 @@ def _read_table(
     suffix = file.suffix.lower()
     ctx = _Ctx(report, rel, 2 if suffix in (".csv", ".xlsx") else 1, tz, as_of)
     known = set(table.column_names)
+    projected = len(table.columns) < len(schema.TABLES[table.name].columns)
     try:
         if suffix == ".parquet":
             import pyarrow.parquet as pq
 
             names = pq.read_schema(file).names
-            raw = pq.read_table(file, columns=[c for c in names if c in known]).to_pandas()
-            header = names
+            arrow = pq.read_table(file, columns=[c for c in names if c in known])
+            raw = arrow.to_pandas(split_blocks=True, self_destruct=True)  # halves the conversion peak
+            del arrow
+            header = [c for c in names if c in known] if projected else names
         elif suffix == ".xlsx":
             raw = pd.read_excel(file, dtype=str, keep_default_na=False, engine="openpyxl")
             raw = raw.fillna("")
@@ -537,7 +603,14 @@ def _read_table(
         else:
             if not _check_utf8_file(file, rel, report):
                 return None
-            raw = pd.read_csv(file, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig")
+            raw = pd.read_csv(
+                file,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                encoding="utf-8-sig",
+                usecols=(lambda c: c.strip() in known) if projected else None,
+            )
             header = list(raw.columns)
     except RiskkitError:
         raise
@@ -607,13 +680,59 @@ def _expected_format(suffix: str) -> str:
 # --------------------------------------------------------------------------------------------------- columns
 
 
+def _arrow(values: pd.Series) -> Any:
+    """The column as a pyarrow array (zero-copy for Arrow-backed strings)."""
+    import pyarrow as pa
+
+    if values.dtype == object:
+        values = values.astype("str")
+    return pa.array(values, from_pandas=True)
+
+
+def _isin(values: pd.Series, reference: Any) -> np.ndarray:
+    """Membership of each value in ``reference`` via a pyarrow hash set (pandas' Arrow-string ``isin`` iterates
+    over the reference in Python); empty cells are False."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        known = _isin(pd.Series(values.cat.categories.astype(str)), reference)
+        codes = values.cat.codes.to_numpy()
+        return np.where(codes >= 0, known[np.maximum(codes, 0)], False)
+    arr = _arrow(values)
+    if isinstance(reference, pd.Series):
+        if isinstance(reference.dtype, pd.CategoricalDtype):
+            reference = pd.Series(reference.cat.categories)
+        ref = _arrow(reference)
+    else:
+        ref = pa.array([str(x) for x in reference], type=pa.string())
+    if isinstance(ref, pa.ChunkedArray):
+        ref = ref.combine_chunks()
+    return pc.is_in(arr, value_set=ref.cast(arr.type)).fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def _empty(text: pd.Series) -> np.ndarray:
+    """Cells that are missing or the empty string."""
+    import pyarrow.compute as pc
+
+    if isinstance(text.dtype, pd.CategoricalDtype):
+        return (text.isna() | (text == "")).to_numpy(bool)
+    arr = _arrow(text)
+    return pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True).to_numpy(zero_copy_only=False)
+
+
 def _parse_column(s: pd.Series, col: schema.Column, ctx: _Ctx) -> pd.Series:
     """Typed version of one column; every unreadable value is reported."""
     if col.kind == "timestamp":
         return _parse_timestamps(s, col, ctx)
-    if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
-        text = s.astype("string").str.strip()
-        empty = (text.isna() | (text == "")).to_numpy()
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        text = None
+        empty = s.isna().to_numpy()
+    elif pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+        text = s.astype("str") if s.dtype == object else s
+        if ctx.text_input:  # CSV/XLSX cells: surrounding blanks are formatting, not data
+            text = text.str.strip()
+        empty = _empty(text)
     else:
         text = None
         empty = s.isna().to_numpy()
@@ -621,9 +740,10 @@ def _parse_column(s: pd.Series, col: schema.Column, ctx: _Ctx) -> pd.Series:
         ctx.flag("empty_value", empty, None, col.name, col.expected)
 
     if col.kind in ("id", "string", "text"):
-        res = (text if text is not None else s.astype("string")).copy()
-        res[empty] = pd.NA
-        return res
+        if text is None and isinstance(s.dtype, pd.CategoricalDtype):  # Parquet dictionary: keep it compact
+            return s.cat.remove_categories([""]) if "" in s.cat.categories else s
+        res = text if text is not None else s.astype("str")
+        return res.where(~empty) if empty.any() else res
     if col.kind == "enum":
         return _parse_enum(s if text is None else text, empty, col, ctx)
     if col.kind == "bool":
@@ -659,10 +779,11 @@ def _parse_column(s: pd.Series, col: schema.Column, ctx: _Ctx) -> pd.Series:
 
 def _parse_enum(values: pd.Series, empty: np.ndarray, col: schema.Column, ctx: _Ctx) -> pd.Series:
     dtype = pd.CategoricalDtype(categories=list(col.enum or ()), ordered=False)
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        values = values.astype("string")
-    known = values.isin(dtype.categories).fillna(False).to_numpy()
-    cat = values.where(known).astype(dtype)
+    known = _isin(values, dtype.categories)
+    if isinstance(values.dtype, pd.CategoricalDtype):  # Parquet dictionary columns: recode, never stringify
+        cat = values.cat.set_categories(list(dtype.categories))
+    else:
+        cat = values.where(known).astype(dtype)
     bad = ~empty & ~known
     ctx.flag("enum", bad, values, col.name, col.expected)
     return cat
@@ -720,7 +841,7 @@ def _parse_timestamps(s: pd.Series, col: schema.Column, ctx: _Ctx) -> pd.Series:
             result = s.dt.tz_convert("UTC")
         result = result.astype("datetime64[us, UTC]")
     else:
-        text = s.astype("string").str.strip()
+        text = (s.astype("str") if s.dtype == object else s).str.strip()
         empty = blank = (text.isna() | (text == "")).to_numpy()
         shaped = text.fillna("").str.contains(_TS_SHAPE, regex=True).to_numpy()
         has_offset = shaped & text.fillna("").str.contains(_TS_WITH_OFFSET, regex=True).to_numpy()
@@ -788,10 +909,13 @@ def _check_table_rules(df: pd.DataFrame, table: schema.Table, ctx: _Ctx) -> None
 def _check_duplicates(df: pd.DataFrame, table: schema.Table, ctx: _Ctx) -> None:
     key = list(table.primary_key)
     keyed = df[key]
-    complete = keyed.notna().all(axis=1)
-    dup = (keyed.duplicated(keep="first") & complete).to_numpy()
+    if len(key) == 1:
+        dup = df[key[0]].duplicated(keep="first").to_numpy() & df[key[0]].notna().to_numpy()
+    else:
+        dup = (keyed.duplicated(keep="first") & keyed.notna().all(axis=1)).to_numpy()
     if not dup.any():
         return
+    complete = keyed.notna().all(axis=1)
     first_rows: dict[tuple, int] = {}
     involved = keyed[keyed.duplicated(keep=False) & complete]
     for pos, row in zip(np.flatnonzero(df.index.isin(involved.index)), involved.itertuples(index=False), strict=True):
@@ -829,7 +953,7 @@ def _check_references(
             if target is None or fk.ref_column not in target.columns:
                 continue
             values = df[fk.column]
-            bad = (values.notna() & ~values.isin(target[fk.ref_column])).to_numpy()
+            bad = values.notna().to_numpy() & ~_isin(values, target[fk.ref_column])
             ctx.flag(
                 "dangling_reference",
                 bad,
@@ -838,7 +962,7 @@ def _check_references(
                 f"an {fk.ref_column} that exists in {target.attrs.get('file', fk.ref_table)}",
             )
         if meta.surfaces and name == "actions" and "surface" in df.columns:
-            bad = (df["surface"].notna() & ~df["surface"].isin(meta.surfaces)).to_numpy()
+            bad = df["surface"].notna().to_numpy() & ~_isin(df["surface"], meta.surfaces)
             ctx.flag(
                 "enum", bad, df["surface"], "surface", "a surface listed in datapack.yaml: " + ", ".join(meta.surfaces)
             )

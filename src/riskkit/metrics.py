@@ -18,17 +18,46 @@ import pandas as pd
 
 from riskkit import schema
 from riskkit.cycles import Cycle, parse
-from riskkit.datapack import DataPack
+from riskkit.datapack import DataPack, _arrow, _empty
 from riskkit.framework import Clock, Library, load_library
 
 SCOPES = ("malaysia", "global")
 CATEGORIES = schema.HARM_CATEGORIES
 K = len(CATEGORIES)
 ALL = "all"
-CHUNK_ROWS = 2_000_000
+CHUNK_ROWS = 1_000_000  # bounds the temporaries of one aggregation pass
 _MINUTE_US = 60_000_000
 _NAT = np.iinfo(np.int64).min
 Z95 = 1.959963984540054
+
+#: The columns compute() reads; pass to load_datapack(columns=...) to load large packs lean.
+REQUIRED_COLUMNS: dict[str, list[str]] = {
+    "actions": [
+        "action_id",
+        "category",
+        "surface",
+        "detected_at",
+        "actioned_at",
+        "detection_source",
+        "decision_by",
+        "action",
+        "in_malaysia",
+        "rationale",
+        "policy_ref",
+    ],
+    "reports": [
+        "received_at",
+        "category",
+        "reporter_type",
+        "acknowledged_at",
+        "assessed_at",
+        "resolved_at",
+        "outcome",
+        "action_id",
+        "in_malaysia",
+    ],
+    "appeals": ["action_id", "filed_at", "decided_at", "outcome"],
+}
 
 COLUMNS = (
     "cycle",
@@ -414,9 +443,8 @@ def _aggregate_actions(df: pd.DataFrame, periods: _Periods, clocks: list[Clock],
 
 
 def _present(s: pd.Series) -> np.ndarray:
-    if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
-        return (s.notna() & (s.astype("string").str.strip() != "")).fillna(False).to_numpy(bool)
-    return s.notna().to_numpy(bool)
+    """Non-empty cells (validated frames hold missing text as NA; the empty string counts as missing too)."""
+    return ~_empty(s)
 
 
 def _clock(
@@ -665,7 +693,7 @@ def _emit_levels_scoped(out, metric, arr, dimension, levels, scopes) -> None:
 def _appeals(out: _Rows, pack: DataPack, periods: _Periods, *, bins: _Bins, **_: Any) -> None:
     appeals = pack.require("appeals")
     actions = pack.actions
-    pos = pd.Index(actions["action_id"]).get_indexer(appeals["action_id"])
+    pos = _lookup(actions["action_id"], appeals["action_id"])
     ok = pos >= 0
     pos = np.where(ok, pos, 0)
     category = np.where(ok, _codes(actions["category"], CATEGORIES)[pos], -1)
@@ -705,6 +733,21 @@ def _appeals(out: _Rows, pack: DataPack, periods: _Periods, *, bins: _Bins, **_:
     appealed = np.zeros(len(actions), dtype=bool)
     appealed[np.unique(pos[in_time])] = True
     _emit_rate(out, "appeal_rate", a_groups.count(enforced & appealed), a_groups.count(enforced))
+
+
+def _lookup(keys: pd.Series, probes: pd.Series) -> np.ndarray:
+    """Row position in ``keys`` (unique) of each probe, -1 if absent.
+
+    Hashes the probes (the small side, like a database hash join) and scans the keys once, instead of hashing
+    every key."""
+    import pyarrow.compute as pc
+
+    probe_arr, key_arr = _arrow(probes), _arrow(keys)
+    distinct = pc.unique(probe_arr.cast(key_arr.type)).drop_null()
+    hit = np.flatnonzero(pc.is_in(key_arr, value_set=distinct).fill_null(False).to_numpy(zero_copy_only=False))
+    where = pc.index_in(probe_arr.cast(key_arr.type), value_set=pc.take(key_arr, hit))
+    found = where.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.where(found >= 0, hit[np.maximum(found, 0)], -1)
 
 
 def _requests(out: _Rows, pack: DataPack, periods: _Periods, *, bins: _Bins, **_: Any) -> None:

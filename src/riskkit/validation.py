@@ -34,6 +34,7 @@ KINDS: dict[str, str] = {
     "time_order": "a later step happens before an earlier one",
     "future_timestamp": "a timestamp after the pack's as-of date",
     "inferred": "a setting riskkit inferred from the data (state it in datapack.yaml to be explicit)",
+    "projection": "only some columns of a table were read (a computation asked for them)",
 }
 
 #: How many examples of one kind in one file and column are kept in memory (totals are always exact).
@@ -93,6 +94,14 @@ class ValidationReport:
         if self._kept[key] < EXAMPLES_KEPT:
             self._kept[key] += 1
             self.problems.append(problem)
+
+    def merge(self, other: ValidationReport) -> None:
+        """Fold another report (e.g. of one table read in parallel) into this one."""
+        self.problems.extend(other.problems)
+        self.totals.update(other.totals)
+        self._kept.update(other._kept)
+        self.rows.update(other.rows)
+        self.unavailable.update(other.unavailable)
 
     def extend(self, problems: Iterable[Problem]) -> None:
         for p in problems:
