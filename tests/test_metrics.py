@@ -433,3 +433,37 @@ def test_compute_matches_row_by_row_reference(frames):
     prev = _reference(frames, "global", "all", PREV)
     assert m.row("decisions", scope="global")["previous_value"] == prev["decisions"]
     assert m.row("actions_enforced", scope="global")["previous_value"] == prev["actions_enforced"]
+
+
+def test_docs_page_is_generated_from_the_registry():
+    from pathlib import Path
+
+    from riskkit.metrics import definitions_markdown
+
+    page = Path(__file__).parents[1] / "docs" / "metrics.md"
+    assert page.read_text(encoding="utf-8") == definitions_markdown(), (
+        "docs/metrics.md is stale: run `riskkit metrics --definitions > docs/metrics.md`"
+    )
+
+
+def test_cli_metrics_writes_csv_and_refuses_to_overwrite(tmp_path, capsys):
+    from riskkit.cli import main
+
+    pack = make_pack(tmp_path / "p")
+    out = tmp_path / "out" / "metrics.csv"
+    assert main(["metrics", str(pack), "--cycle", H2, "--out", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert (
+        table.loc[
+            (table.metric == "decisions")
+            & (table.category == "all")
+            & (table.scope == "malaysia")
+            & table.dimension.isna(),
+            "value",
+        ].item()
+        == 2
+    )
+    assert main(["metrics", str(pack), "--cycle", H2, "--out", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert main(["metrics", str(pack), "--cycle", H2]) == 0
+    assert "Testgram — 2025-H2" in capsys.readouterr().out

@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from riskkit import __version__
-from riskkit.exceptions import InvalidDataPack, RiskkitError
+from riskkit.exceptions import InvalidDataPack, ParameterError, RiskkitError
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -57,6 +58,58 @@ def _cmd_cycle(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from riskkit import metrics
+
+    if args.definitions:
+        print(metrics.definitions_markdown(), end="")
+        return EXIT_OK
+    if not args.path or not args.cycle:
+        raise ParameterError("riskkit metrics needs a data pack PATH and --cycle (or --definitions)")
+    from riskkit.cycles import resolve
+    from riskkit.datapack import load_datapack
+
+    pack = load_datapack(args.path, as_of=args.as_of, columns=metrics.REQUIRED_COLUMNS if args.lean else None)
+    cycle = resolve(args.cycle, as_of=pack.meta.as_of)
+    result = metrics.compute(pack, cycle)
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not args.overwrite:
+            raise ParameterError(f"{out} exists; pass --overwrite to replace it")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.partial")
+        result.table.to_csv(tmp, index=False)
+        tmp.replace(out)
+        print(f"wrote {len(result.table):,} metric rows for {cycle.id} to {out}")
+    else:
+        wide = result.wide(scope=args.scope)
+        with pd_options():
+            print(f"{pack.meta.platform_name} — {cycle.id} ({cycle.label}), scope {args.scope}")
+            print(wide.T.to_string(float_format=_number))
+    for name, why in result.unavailable.items():
+        print(f"{name}: {why}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _number(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+
+def pd_options():
+    import pandas as pd
+
+    return pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 500)
+
+
+def _cmd_frameworks(args: argparse.Namespace) -> int:
+    from riskkit.framework import load_library
+
+    lib = load_library()
+    for fw_id, fw in sorted(lib.frameworks.items()):
+        print(f"{fw_id:<28} {fw.version:<8} {fw.kind:<16} {fw.name_en}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="riskkit",
@@ -90,6 +143,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the data contract (tables, columns, enums, keys) as Markdown")
     p.set_defaults(func=_cmd_schema)
+
+    p = sub.add_parser("metrics", help="compute every registered metric for a cycle (or print the definitions)")
+    p.add_argument("path", nargs="?", help="data pack folder")
+    p.add_argument("--cycle", help="2025-H1, 2025-H2, 2025, latest or latest-year")
+    p.add_argument("--scope", default="malaysia", choices=("malaysia", "global"), help="scope of the printed table")
+    p.add_argument("--out", help="write the tidy table as CSV instead of printing")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.add_argument("--lean", action="store_true", help="read only the columns the metrics need (large packs)")
+    p.add_argument("--as-of", default=None)
+    p.add_argument("--definitions", action="store_true", help="print the metric registry as Markdown")
+    p.set_defaults(func=_cmd_metrics)
+
+    p = sub.add_parser("frameworks", help="list the framework library (ids, versions, kinds)")
+    p.set_defaults(func=_cmd_frameworks)
 
     p = sub.add_parser("cycle", help="show a reporting cycle's bounds in Malaysian time (e.g. 2025-H2, 2025, latest)")
     p.add_argument("cycle")
