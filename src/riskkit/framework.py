@@ -89,6 +89,7 @@ CHECKLIST_COLUMNS = (
 )
 _DATA_TEST_KEYS = {"metric", "category", "dimension", "level", "operator", "value", "meaning"}
 _AUDIT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$")
 _OVERRIDE_KEYS = {"hours", "source", "confidence", "notes"}
 
@@ -454,7 +455,7 @@ def _load(extra: tuple[Path, ...]) -> Library:
 
 def _read(path: Path, problems: list[str]) -> Framework | None:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except OSError as exc:
         problems.append(f"{path}: cannot read: {exc}")
         return None
