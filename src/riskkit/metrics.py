@@ -452,8 +452,11 @@ def _aggregate_actions(df: pd.DataFrame, periods: _Periods, clocks: list[Clock],
     minutes = _minutes(detected, np.where(actioned == _NAT, detected, actioned))
     a["tta_hist"] = groups.hist(minutes, enforced & done, bins)
     surface_codes, surface_levels = pd.factorize(df["surface"], use_na_sentinel=True)
-    counts = groups.count(surface_codes >= 0, np.maximum(surface_codes, 0), max(len(surface_levels), 1))
+    levels = max(len(surface_levels), 1)
+    counts = groups.count(surface_codes >= 0, np.maximum(surface_codes, 0), levels)
     p.labelled["surface"] = {str(level): counts[..., i] for i, level in enumerate(surface_levels)}
+    counts = groups.count((surface_codes >= 0) & enforced, np.maximum(surface_codes, 0), levels)
+    p.labelled["surface_enforced"] = {str(level): counts[..., i] for i, level in enumerate(surface_levels)}
     for clock in clocks:
         within, due = _clock(
             detected,
@@ -651,6 +654,8 @@ def _finish_actions(out: _Rows, part: Partial, clocks: list[Clock]) -> None:
     if surfaces:
         stacked = np.stack([part.labelled["surface"][s] for s in surfaces], axis=-1)
         _emit_levels(out, "decisions", stacked, "surface", surfaces)
+        stacked = np.stack([part.labelled["surface_enforced"][s] for s in surfaces], axis=-1)
+        _emit_levels(out, "actions_enforced", stacked, "surface", surfaces)
 
 
 # ------------------------------------------------------------------------------------------------ other tables

@@ -1,0 +1,129 @@
+"""Plotly figure builders: pure functions from riskkit tables to ``go.Figure`` (no display, no I/O)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+BAND_COLOURS = {"low": "#2e7d32", "medium": "#f9a825", "high": "#ef6c00", "critical": "#c62828"}
+FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13}
+
+
+def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0}, height=height, font=FONT, margin={"l": 60, "r": 20, "t": 60, "b": 50}
+    )
+    return fig
+
+
+def risk_heatmap(register: pd.DataFrame, cells: list[list[str]], which: str = "residual") -> go.Figure:
+    """5×5 likelihood × severity grid coloured by the methodology's bands, each cell showing how many rows fall in it.
+
+    ``which`` is ``residual`` (ceiling of the residual likelihood) or ``inherent``."""
+    likelihood = (
+        register["residual_likelihood"].map(lambda v: math.ceil(round(v, 9)))
+        if which == "residual"
+        else register["likelihood"]
+    )
+    counts = pd.crosstab(likelihood, register["severity"]).reindex(index=range(1, 6), columns=range(1, 6), fill_value=0)
+    order = list(BAND_COLOURS)
+    z = [[order.index(cells[i][j]) for j in range(5)] for i in range(5)]
+    text = [[str(int(counts.iloc[i, j])) if counts.iloc[i, j] else "" for j in range(5)] for i in range(5)]
+    hover = [
+        [f"likelihood {i + 1}, severity {j + 1}: {cells[i][j]} — {int(counts.iloc[i, j])} risk(s)" for j in range(5)]
+        for i in range(5)
+    ]
+    scale = []
+    for k, band in enumerate(order):
+        scale += [[k / len(order), BAND_COLOURS[band]], [(k + 1) / len(order), BAND_COLOURS[band]]]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[1, 2, 3, 4, 5],
+            y=[1, 2, 3, 4, 5],
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 18, "color": "white"},
+            hovertext=hover,
+            hoverinfo="text",
+            colorscale=scale,
+            zmin=0,
+            zmax=len(order),
+            showscale=False,
+            xgap=3,
+            ygap=3,
+        )
+    )
+    fig.update_xaxes(title="severity", tickvals=[1, 2, 3, 4, 5])
+    fig.update_yaxes(title="likelihood", tickvals=[1, 2, 3, 4, 5])
+    return _layout(fig, f"{which.capitalize()} risk: number of harm × surface risks per cell", 460)
+
+
+def inherent_to_residual(register: pd.DataFrame, top: int = 25) -> go.Figure:
+    """Dumbbell chart: each risk's inherent score and its residual score after controls (highest residual first)."""
+    rows = register.sort_values("residual_score", ascending=False).head(top).iloc[::-1]
+    labels = rows["harm"] + " · " + rows["surface"]
+    fig = go.Figure()
+    for _, r in rows.iterrows():
+        fig.add_trace(
+            go.Scatter(
+                x=[r["residual_score"], r["inherent_score"]],
+                y=[f"{r['harm']} · {r['surface']}"] * 2,
+                mode="lines",
+                line={"color": "#9e9e9e", "width": 2},
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=rows["inherent_score"],
+            y=labels,
+            mode="markers",
+            name="inherent",
+            marker={"color": "#757575", "size": 10, "symbol": "circle-open"},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=rows["residual_score"],
+            y=labels,
+            mode="markers",
+            name="residual",
+            marker={"color": [BAND_COLOURS[b] for b in rows["residual_band"]], "size": 11},
+            text=rows["residual_band"],
+            hovertemplate="%{y}: residual %{x:.1f} (%{text})<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="score (likelihood × severity)", range=[0, 26])
+    return _layout(fig, "Inherent → residual risk (highest residual first)", max(360, 22 * len(rows) + 120))
+
+
+def metric_bars(table: pd.DataFrame, metric: str, title: str, percent: bool = True) -> go.Figure:
+    """One metric per category with Wilson intervals (rates) from a metrics table (scope already chosen)."""
+    rows = table[(table["metric"] == metric) & (table["dimension"] == "")].dropna(subset=["value"])
+    scale = 100 if percent else 1
+    has_ci = rows["ci_low"].notna().any()
+    error = (
+        {
+            "type": "data",
+            "symmetric": False,
+            "array": (rows["ci_high"] - rows["value"]) * scale,
+            "arrayminus": (rows["value"] - rows["ci_low"]) * scale,
+        }
+        if has_ci
+        else None
+    )
+    fig = go.Figure(
+        go.Bar(
+            x=rows["category"],
+            y=rows["value"] * scale,
+            error_y=error,
+            marker_color=["#37474f" if c == "all" else "#1565c0" for c in rows["category"]],
+            hovertemplate="%{x}: %{y:.1f}" + ("%" if percent else "") + "<extra></extra>",
+        )
+    )
+    fig.update_yaxes(title="%" if percent else rows["unit"].iloc[0] if len(rows) else "")
+    return _layout(fig, title, 380)
