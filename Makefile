@@ -28,7 +28,7 @@ demo: $(STAMP) ## validate the embedded sample pack and print its summary
 test: $(STAMP) ## lint, then the whole test suite
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/python -m pytest --nbval-lax --sanitize-with notebooks/nbval_sanitize.cfg tests notebooks
+	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg tests notebooks
 
 lint: $(STAMP) ## ruff check and format check only
 	$(BIN)/ruff check src tests benchmarks

@@ -101,6 +101,18 @@ def pd_options():
     return pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 500)
 
 
+def _cmd_questionnaire(args: argparse.Namespace) -> int:
+    from riskkit.audit import questionnaire, write_questionnaire
+    from riskkit.cycles import resolve
+
+    q = questionnaire(args.audit, resolve(args.cycle), previous=args.from_previous)
+    path = write_questionnaire(q, args.out, overwrite=args.overwrite)
+    kept = int((q["evidence"] != "").sum())
+    source = f", evidence kept for {kept} item(s) from {args.from_previous}" if args.from_previous else ""
+    print(f"wrote {path}: {len(q)} items of {q.attrs['framework']} for {q.attrs['cycle']}, all 'to_review'{source}")
+    return EXIT_OK
+
+
 def _cmd_frameworks(args: argparse.Namespace) -> int:
     from riskkit.framework import load_library
 
@@ -154,6 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", default=None)
     p.add_argument("--definitions", action="store_true", help="print the metric registry as Markdown")
     p.set_defaults(func=_cmd_metrics)
+
+    p = sub.add_parser(
+        "questionnaire", help="write a blank audit questionnaire, or one pre-filled from a previous run (.csv/.xlsx)"
+    )
+    p.add_argument("--audit", required=True, help="safety_by_design, child_safety or accessibility")
+    p.add_argument("--cycle", required=True, help="the cycle it is for, e.g. 2026-H1 or latest")
+    p.add_argument("--from-previous", default=None, metavar="RUN", help="previous run folder or questionnaire file")
+    p.add_argument("--out", required=True, help="FILE.xlsx or FILE.csv")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.set_defaults(func=_cmd_questionnaire)
 
     p = sub.add_parser("frameworks", help="list the framework library (ids, versions, kinds)")
     p.set_defaults(func=_cmd_frameworks)

@@ -160,6 +160,7 @@ def pack_from_frames(
         df = _typed_frame(frame.copy(), list(frame.columns), schema.AUDIT_TABLE, ctx, header_row=None)
         if df is not None:
             typed_audits[name] = df
+    _check_audit_items(typed_audits, report)
     _check_references(typed, {}, Path("."), report, parsed)
     _finish_users(typed, {}, Path("."), report, parsed)
     pack = DataPack(Path("<in memory>"), parsed, typed, typed_audits, {}, report)
@@ -277,11 +278,34 @@ def _read(path: Path, as_of: str | datetime | None, columns: Mapping[str, Sequen
         if df is not None:
             audits[name] = df
             files[f"audits/{name}"] = file
+    _check_audit_items(audits, report)
 
     _check_references(tables, files, path, report, meta)
     _finish_users(tables, files, path, report, meta)
     _release_arrow_memory()
     return DataPack(path, meta, tables, audits, files, report)
+
+
+def _check_audit_items(audits: dict[str, pd.DataFrame], report: ValidationReport) -> None:
+    """Questionnaire answers must name items of the audit's checklist (the file's name is the audit's)."""
+    if not audits:
+        return
+    from riskkit.framework import load_library
+
+    checklists = load_library().checklists()
+    for name, df in audits.items():
+        ctx = _Ctx(report, df.attrs.get("file", name), df.attrs.get("row_offset", 2), None, pd.Timestamp.now(tz="UTC"))
+        if name not in checklists:
+            ctx.problem(
+                "unknown_column",
+                severity="warning",
+                detail=f"no checklist for audit '{name}'; the answers are kept but cannot be scored",
+                expected="an audit named after a checklist: " + ", ".join(checklists),
+            )
+            continue
+        known = [e.ref_id for e in checklists[name].entries("items")]
+        bad = df["item_id"].notna().to_numpy() & ~_isin(df["item_id"], known)
+        ctx.flag("dangling_reference", bad, df["item_id"], "item_id", f"an item of checklist {checklists[name].id}")
 
 
 def _release_arrow_memory() -> None:

@@ -48,6 +48,7 @@ SORTER_JS = """
 CSS = """
 <style>
 table.rk-table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
+.jp-RenderedHTMLCommon table.rk-table th, .jp-RenderedHTMLCommon table.rk-table td,
 table.rk-table th, table.rk-table td { border: 1px solid #ddd; padding: 3px 6px; text-align: left; vertical-align: top; }
 table.rk-table th { background: #f3f5f7; }
 table.rk-table th[data-sort=asc]::after { content: ' ▲'; }
@@ -78,7 +79,7 @@ def table(
     *,
     sortable: bool = True,
     max_rows: int | None = None,
-    floatfmt: str = "{:,.3g}",
+    floatfmt: str = "{:.3g}",
     classes: dict[str, str] | None = None,
 ) -> HTML:
     """An escaped HTML table; ``classes`` maps a column to a CSS-class prefix applied per cell value
@@ -112,6 +113,8 @@ def _fmt(value: object, floatfmt: str) -> str:
     if value is None or (not isinstance(value, str | tuple | list) and pd.isna(value)):
         return ""
     if isinstance(value, float):
+        if value.is_integer() or abs(value) >= 1000:
+            return f"{value:,.0f}"
         return floatfmt.format(value)
     return str(value)
 

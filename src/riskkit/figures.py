@@ -127,3 +127,51 @@ def metric_bars(table: pd.DataFrame, metric: str, title: str, percent: bool = Tr
     )
     fig.update_yaxes(title="%" if percent else rows["unit"].iloc[0] if len(rows) else "")
     return _layout(fig, title, 380)
+
+
+def domain_scores(domains: pd.DataFrame, title: str) -> go.Figure:
+    """Horizontal bars: each domain's weighted compliance score (%), with the item counts in the hover."""
+    d = domains.iloc[::-1]
+    colour = [
+        "#9e9e9e"
+        if pd.isna(s)
+        else BAND_COLOURS["low"]
+        if s >= 0.8
+        else BAND_COLOURS["medium"]
+        if s >= 0.5
+        else BAND_COLOURS["critical"]
+        for s in d["score"]
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=d["score"] * 100,
+            y=d["label"],
+            orientation="h",
+            marker_color=colour,
+            customdata=d[["compliant", "partial", "non_compliant", "not_applicable", "not_assessed"]].to_numpy(),
+            hovertemplate="%{y}: %{x:.0f}%<br>compliant %{customdata[0]}, partial %{customdata[1]}, "
+            "non-compliant %{customdata[2]}, n/a %{customdata[3]}, not assessed %{customdata[4]}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="weighted compliance score (%)", range=[0, 100])
+    return _layout(fig, title, max(320, 40 * len(d) + 120))
+
+
+def maturity_radar(domains: pd.DataFrame, title: str) -> go.Figure:
+    """Radar of mean and minimum maturity (0–4) per domain."""
+    labels = [*domains["domain"], domains["domain"].iloc[0]]
+    fig = go.Figure()
+    for col, name, colour in (("maturity_mean", "mean", "#1565c0"), ("maturity_min", "minimum", "#c62828")):
+        values = [*domains[col].fillna(0), domains[col].fillna(0).iloc[0]]
+        fig.add_trace(
+            go.Scatterpolar(
+                r=values,
+                theta=labels,
+                name=name,
+                line={"color": colour},
+                fill="toself" if col == "maturity_mean" else None,
+                opacity=0.8,
+            )
+        )
+    fig.update_layout(polar={"radialaxis": {"range": [0, 4], "tickvals": [0, 1, 2, 3, 4]}})
+    return _layout(fig, title, 460)

@@ -1283,9 +1283,33 @@ def _audit_answers(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
                 "assessed_by": "Serambi T&S compliance team (sample)",
                 "assessed_on": "2026-06-26",
             },
-            columns=list(schema.AUDIT_TABLE.column_names),
+            columns=[c.name for c in schema.AUDIT_TABLE.columns if c.required],
         )
+    _designed_answers(answers)
     return answers
+
+
+#: Answers set on purpose so the audits have something to find (documented in the pack's README):
+#: CS-AGE-02 claims no under-16 accounts although the users table still has them in June 2026 (a contradiction
+#: the data test flags); SBD-RESP-01 is answered met with no evidence (a quality-check warning).
+DESIGNED_ANSWERS = {
+    ("child_safety", "CS-AGE-02"): {
+        "status": "met",
+        "maturity": "3",
+        "evidence": "Age gate with MyDigital ID checks live from 2026-06-01 (SRB-EV-CS-AGE-02)",
+        "notes": "Under-16 registrations are blocked; existing accounts restricted after notice.",
+    },
+    ("safety_by_design", "SBD-RESP-01"): {"status": "met", "maturity": "3", "evidence": ""},
+}
+
+
+def _designed_answers(answers: dict[str, pd.DataFrame]) -> None:
+    for (audit, item), values in DESIGNED_ANSWERS.items():
+        frame = answers.get(audit)
+        if frame is None or item not in set(frame["item_id"]):
+            continue
+        for column, value in values.items():
+            frame.loc[frame["item_id"] == item, column] = value
 
 
 # ------------------------------------------------------------------------------------------------ the pack
@@ -1718,7 +1742,10 @@ def _readme(n: int, seed: int, rows: dict[str, int], st: _Stats, small: dict[str
         "## 14. Audits",
         "",
         "Questionnaire answers are written to `audits/<framework>.csv` for every checklist framework in riskkit's "
-        "library (55% met, 25% partial, 12% not_met, 8% not_applicable); "
+        "library (55% met, 25% partial, 12% not_met, 8% not_applicable), with two answers set on purpose: "
+        "CS-AGE-02 (no accounts under 16) is answered *met* although the users table still counts under-16 users in "
+        "June 2026, a contradiction the child-safety audit's data test flags; SBD-RESP-01 is *met* with no "
+        "evidence, which the quality checks flag. "
         + (
             "this pack has: " + ", ".join(f"`{k}`" for k in rows if k.startswith("audits/")) + "."
             if any(k.startswith("audits/") for k in rows)

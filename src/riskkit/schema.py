@@ -51,7 +51,8 @@ REQUEST_OUTCOMES = ("complied", "partial", "rejected", "open")
 AGE_BANDS = ("under_13", "13_15", "16_17", "18_plus", "unknown")
 MINOR_AGE_BANDS = ("under_13", "13_15", "16_17")
 UNDER_16_AGE_BANDS = ("under_13", "13_15")
-AUDIT_STATUSES = ("met", "partial", "not_met", "not_applicable")
+#: Questionnaire answers; ``to_review`` marks an item not (re)assessed yet (pre-filled questionnaires start there).
+AUDIT_STATUSES = ("met", "partial", "not_met", "not_applicable", "to_review")
 SERVICE_TYPES = ("social_media", "messaging", "hybrid")
 
 Kind = Literal["id", "string", "text", "timestamp", "month", "date", "enum", "bool", "int", "float", "list"]
@@ -300,14 +301,19 @@ AUDIT_TABLE = Table(
     enables="Safety-by-Design, child-safety and accessibility audits",
     primary_key=("item_id",),
     columns=(
-        _c("item_id", "id", "Checklist item id (ref_id in the audit framework)."),
-        _c("status", "enum", "Answer.", enum=AUDIT_STATUSES),
-        _c("maturity", "int", "Maturity 0–4.", minimum=0, maximum=4, nullable=True),
+        _c("item_id", "id", "Checklist item id (ref_id in the audit's checklist framework)."),
+        _c("status", "enum", "Answer (to_review = not assessed yet).", enum=AUDIT_STATUSES),
+        _c("maturity", "int", "Maturity 0 (not in place) to 4 (optimised).", minimum=0, maximum=4, nullable=True),
         _c("evidence", "text", "Evidence reference or description.", nullable=True),
         _c("owner", "text", "Owner of the control.", nullable=True),
-        _c("notes", "text", "Notes, including justification for not_applicable.", nullable=True),
-        _c("assessed_by", "string", "Who answered."),
-        _c("assessed_on", "date", "When it was answered."),
+        _c("notes", "text", "Notes, including the justification for not_applicable.", nullable=True),
+        _c("assessed_by", "text", "Who answered.", nullable=True),
+        _c("assessed_on", "date", "When it was answered.", nullable=True),
+        _opt("domain", "text", "Informational (copied from the checklist by `riskkit questionnaire`)."),
+        _opt("question", "text", "Informational (copied from the checklist)."),
+        _opt("mandatory", "text", "Informational (copied from the checklist)."),
+        _opt("expected_evidence", "text", "Informational (copied from the checklist)."),
+        _opt("data_test", "text", "Informational: what riskkit checks in the data for this item."),
     ),
 )
 
