@@ -451,7 +451,7 @@ def test_audit_answers_for_checklists(tmp_path: Path, monkeypatch: pytest.Monkey
     meta = yaml.safe_load((out / "datapack.yaml").read_text(encoding="utf-8"))
     assert meta["audits"] == {"demo-checklist": "audits/demo-checklist.csv"}
     answers = pd.read_csv(out / "audits" / "demo-checklist.csv", dtype=str, keep_default_na=False)
-    assert tuple(answers.columns) == schema.AUDIT_TABLE.column_names
+    assert tuple(answers.columns) == schema.AUDIT_TABLE.required_columns
     assert list(answers.item_id) == ["D-1", "D-2", "D-3", "D-4"]
     assert set(answers.status) <= set(schema.AUDIT_STATUSES)
     filled = answers.maturity[answers.maturity != ""].astype(int)
