@@ -21,9 +21,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv (python3 -m venv) and install riskkit with test and bench extras
 
-demo: $(STAMP) ## validate the embedded sample pack and print its summary
-	$(BIN)/riskkit validate $(SAMPLE) --max-per-kind 5
+demo: $(STAMP) ## run the latest complete cycle of the embedded sample; prints the path of index.html
 	$(BIN)/riskkit summary $(SAMPLE)
+	@$(BIN)/riskkit run --cycle latest --data $(SAMPLE) --out reports > .demo-index
+	@echo "open: $$(cat .demo-index)"; rm -f .demo-index
 
 test: $(STAMP) ## lint, then the whole test suite
 	$(BIN)/ruff check src tests benchmarks

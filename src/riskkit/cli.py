@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from riskkit import __version__
-from riskkit.exceptions import InvalidDataPack, ParameterError, RiskkitError
+from riskkit.exceptions import InvalidDataPack, ParameterError, RiskkitError, RunFailed
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -113,6 +113,30 @@ def _cmd_questionnaire(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    import os
+
+    from riskkit.runner import run_cycle
+
+    data = args.data or os.environ.get("RISKKIT_DATA")
+    if not data:
+        raise ParameterError("riskkit run needs --data DIR (or RISKKIT_DATA): the data pack to report on")
+    result = run_cycle(
+        data,
+        args.cycle,
+        out=args.out,
+        only=args.only,
+        jobs=args.jobs,
+        as_of=args.as_of,
+        notebooks_dir=args.notebooks,
+        timeout=args.timeout,
+        progress=not args.quiet and sys.stderr.isatty(),
+        on_event=None if args.quiet else (lambda msg: print(msg, file=sys.stderr)),
+    )
+    print(result.index)
+    return EXIT_OK
+
+
 def _cmd_frameworks(args: argparse.Namespace) -> int:
     from riskkit.framework import load_library
 
@@ -177,6 +201,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.set_defaults(func=_cmd_questionnaire)
 
+    p = sub.add_parser("run", help="run a reporting cycle: validate, execute the notebooks, render offline HTML")
+    p.add_argument("--cycle", required=True, help="2025-H1, 2025-H2, 2025, latest (half-year) or latest-year")
+    p.add_argument("--data", help="data pack folder (default: $RISKKIT_DATA)")
+    p.add_argument("--out", default="reports", help="reports folder (default: reports/)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="only these notebooks (name or number, e.g. 01 03)")
+    p.add_argument("--jobs", type=int, default=None, help="notebooks run in parallel (default: CPU cores)")
+    p.add_argument("--as-of", default=None, help="judge 'latest' at this instant instead of now (ISO, with offset)")
+    p.add_argument("--timeout", type=int, default=900, help="seconds a notebook cell may take (default 900)")
+    p.add_argument("--notebooks", default=None, help="notebooks folder (default: the repository's notebooks/)")
+    p.add_argument("--quiet", action="store_true", help="print only the path of index.html")
+    p.set_defaults(func=_cmd_run)
+
     p = sub.add_parser("frameworks", help="list the framework library (ids, versions, kinds)")
     p.set_defaults(func=_cmd_frameworks)
 
@@ -201,6 +237,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidDataPack as exc:
         print(exc.report.format(max_per_kind=getattr(args, "max_per_kind", 10)), file=sys.stderr)
         return EXIT_INVALID
+    except RunFailed as exc:
+        print(f"riskkit: run failed: {exc}", file=sys.stderr)
+        if exc.result is not None:
+            print(exc.result.index)
+        return exc.exit_code
     except RiskkitError as exc:
         print(f"riskkit: error: {exc}", file=sys.stderr)
         return exc.exit_code

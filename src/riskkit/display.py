@@ -1,8 +1,7 @@
 """What notebooks show: escaped HTML tables (sortable in the shared HTML), notes, and the plotly set-up.
 
-Everything from inputs is escaped; the only script is riskkit's own small table sorter, emitted once per
-notebook. Figures use plotly's ``notebook`` renderer in the cycle runner's kernels, so the rendered HTML carries
-plotly.js (once) and opens offline.
+Everything from inputs is escaped; the only scripts are riskkit's own small table sorter and plotly's (inlined
+once per notebook by :class:`OfflineRenderer`), so rendered HTML opens offline and executes nothing from data.
 """
 
 from __future__ import annotations
@@ -119,19 +118,68 @@ def _fmt(value: object, floatfmt: str) -> str:
     return str(value)
 
 
+def heading(text: str, level: int = 2) -> HTML:
+    """An escaped heading (data such as the platform's name must never be rendered as Markdown or HTML)."""
+    return HTML(f"<h{level}>{html.escape(text)}</h{level}>")
+
+
+def paragraph(text: str) -> HTML:
+    """An escaped paragraph."""
+    return HTML(f"<p>{html.escape(text)}</p>")
+
+
 def note(text: str) -> HTML:
     """An escaped callout, e.g. for "not available (no `users` table)"."""
     return HTML(f'<p class="rk-note">{html.escape(text)}</p>')
 
 
 def setup_plotly() -> None:
-    """Use the ``notebook`` renderer (plotly.js embedded once, offline) unless a renderer was chosen already.
+    """Make riskkit's offline renderer the default for this kernel.
 
-    JupyterLab keeps its own default when ``RISKKIT_PLOTLY_RENDERER`` is unset and we are not under papermill."""
-    import os
-
+    Each figure's output carries ``text/html`` (for nbconvert: no CDN, no MathJax, plotly.js inlined in the first
+    figure only, deterministic div ids) and ``application/vnd.plotly.v1+json`` (interactive in JupyterLab)."""
     import plotly.io as pio
 
-    wanted = os.environ.get("RISKKIT_PLOTLY_RENDERER")
-    if wanted:
-        pio.renderers.default = wanted
+    if "riskkit" not in pio.renderers:
+        pio.renderers["riskkit"] = _offline_renderer()
+    pio.renderers.default = "riskkit"
+
+
+def _offline_renderer():
+    from plotly.io._base_renderers import MimetypeRenderer
+
+    class OfflineRenderer(_OfflineMixin, MimetypeRenderer):
+        pass
+
+    return OfflineRenderer()
+
+
+_FIGURES = itertools.count(1)  # per kernel: plotly copies renderers per call, so the count lives here
+
+
+class _OfflineMixin:
+    """A plotly renderer for shareable, offline HTML (see :func:`setup_plotly`)."""
+
+    def to_mimebundle(self, fig_dict: dict) -> dict:
+        import plotly.io as pio
+
+        number = next(_FIGURES)
+        markup = pio.to_html(
+            fig_dict,
+            include_plotlyjs=number == 1,
+            include_mathjax=False,
+            full_html=False,
+            default_width="100%",
+            default_height=fig_dict.get("layout", {}).get("height") or 460,
+            div_id=f"rk-figure-{number}",
+            config={"displaylogo": False, "responsive": True},
+            validate=False,
+        )
+        return {
+            "text/html": markup,
+            "application/vnd.plotly.v1+json": {
+                "data": fig_dict.get("data", []),
+                "layout": fig_dict.get("layout", {}),
+                "config": {"displaylogo": False},
+            },
+        }

@@ -32,6 +32,10 @@ class ParameterError(RiskkitError):
 
 
 class RunFailed(RiskkitError):
-    """A cycle run executed but at least one notebook failed."""
+    """A cycle run executed but at least one notebook failed (``result`` holds the run, kept as failed-*)."""
 
     exit_code = 1
+
+    def __init__(self, message: str, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result

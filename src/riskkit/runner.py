@@ -1,0 +1,405 @@
+"""Run a reporting cycle: validate, execute the cycle's notebooks with papermill, render offline HTML, write a manifest.
+
+A run is built in a hidden ``.partial-*`` folder next to the others and moved into place in one rename:
+``reports/<cycle>/<run date>[-N]/`` when every notebook succeeded (then ``reports/<cycle>/latest`` points to it),
+``reports/<cycle>/failed-<timestamp>/`` otherwise. An interrupted run leaves only its ``.partial-*`` folder;
+earlier runs are never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from riskkit import __version__, schema
+from riskkit.cycles import REPORTING_TZ, Cycle, resolve
+from riskkit.datapack import DataPack, load_datapack
+from riskkit.exceptions import ParameterError, RunFailed
+from riskkit.framework import load_library
+
+KERNEL = "python3"
+DEFAULT_TIMEOUT = 900  # seconds per cell
+TEMPLATES = Path(__file__).with_name("templates")
+PACKAGES = ("pandas", "numpy", "pyarrow", "plotly", "papermill", "nbconvert", "nbclient", "ipykernel", "openpyxl")
+
+
+def default_notebooks_dir() -> Path:
+    """The repository's ``notebooks/`` (riskkit is run from a clone, as the README says)."""
+    return Path(__file__).resolve().parents[2] / "notebooks"
+
+
+@dataclass
+class NotebookRun:
+    """Outcome of one notebook."""
+
+    name: str
+    status: str = "pending"  # succeeded | failed | pending
+    seconds: float = 0.0
+    notebook: str = ""
+    html: str = ""
+    html_bytes: int = 0
+    error: str = ""
+
+
+@dataclass
+class RunResult:
+    """What `riskkit run` did."""
+
+    cycle: str
+    status: str
+    folder: Path
+    index: Path
+    notebooks: list[NotebookRun] = field(default_factory=list)
+    exit_code: int = 0
+
+
+def notebooks_for(cycle: Cycle, folder: Path, only: Sequence[str] | None = None) -> list[Path]:
+    """The cycle's notebooks in reading order: ``NN_*.ipynb`` whose metadata ``riskkit.cycle_kinds`` includes the
+    cycle's kind (default: half-years). ``only`` filters by name or number prefix."""
+    import nbformat
+
+    found = []
+    for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+        kinds = nbformat.read(path, as_version=4).metadata.get("riskkit", {}).get("cycle_kinds", ["half"])
+        if cycle.kind in kinds:
+            found.append(path)
+    if only:
+        wanted = [w.removesuffix(".ipynb") for w in only]
+        found = [p for p in found if any(p.stem == w or p.stem.startswith(w + "_") or p.stem[:2] == w for w in wanted)]
+        missing = [
+            w for w in wanted if not any(p.stem == w or p.stem.startswith(w + "_") or p.stem[:2] == w for p in found)
+        ]
+        if missing:
+            raise ParameterError(f"--only: no notebook for {cycle.kind} cycles matches {', '.join(missing)}")
+    if not found:
+        raise ParameterError(f"no notebooks for {cycle.kind} cycles in {folder}")
+    return found
+
+
+def run_cycle(
+    data: str | Path,
+    cycle: str,
+    *,
+    out: str | Path = "reports",
+    only: Sequence[str] | None = None,
+    jobs: int | None = None,
+    as_of: str | None = None,
+    notebooks_dir: str | Path | None = None,
+    timeout: int = DEFAULT_TIMEOUT,
+    progress: bool = True,
+    on_event: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Validate the pack (nothing runs if it is invalid), then execute and render every notebook of the cycle.
+
+    ``cycle`` may be ``latest``: the latest complete cycle as of ``as_of`` (default: now in Malaysia).
+    Raises :class:`RunFailed` (exit 1) after moving a failed run to ``failed-<timestamp>``.
+    """
+    say = on_event or (lambda _msg: None)
+    started = datetime.now(UTC)
+    data_path = Path(data).resolve()
+    pack = load_datapack(data_path)  # InvalidDataPack (exit 2) before anything is written
+    # 'latest' is judged now in Malaysia, but never past the data's extraction: a report on a cycle the data
+    # does not cover would look complete and be wrong. An explicit --as-of is taken as given.
+    judged_at = pd.Timestamp(as_of) if as_of else min(pd.Timestamp.now(tz=REPORTING_TZ), pack.meta.as_of)
+    cyc = resolve(cycle, as_of=judged_at)
+    warnings = []
+    if not cyc.is_complete(pack.meta.as_of):
+        warnings.append(
+            f"the data is as of {pack.meta.as_of.tz_convert(REPORTING_TZ):%Y-%m-%d %H:%M} MYT, before the end of "
+            f"{cyc.id}: this run covers the cycle only in part"
+        )
+    for w in warnings:
+        say(f"warning: {w}")
+    nb_dir = Path(notebooks_dir) if notebooks_dir else default_notebooks_dir()
+    books = notebooks_for(cyc, nb_dir, only)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(books)))
+    root = Path(out).resolve() / cyc.id
+    root.mkdir(parents=True, exist_ok=True)
+    run_id = started.strftime("%Y%m%dT%H%M%SZ")
+    partial = root / f".partial-{run_id}-{os.getpid()}"
+    partial.mkdir()
+    say(f"running {cyc.id} ({cyc.label}) for {pack.meta.platform_name}: {len(books)} notebook(s), {jobs} at a time")
+
+    previous = root.parent / cyc.previous().id / "latest"
+    context = {
+        "run_id": run_id,
+        "run_started": started.isoformat(timespec="seconds"),
+        "platform": pack.meta.platform_name,
+        "cycle": cyc.id,
+        "period": cyc.label,
+        "riskkit_version": __version__,
+        "frameworks": load_library().versions(),
+        "inputs": inputs_manifest(pack),
+    }
+    params = {
+        "data_path": str(data_path),
+        "cycle": cyc.id,
+        "as_of": "" if as_of is None else str(as_of),
+        "output_dir": str(partial),
+        "previous_run": str(previous.resolve()) if previous.exists() else "",
+    }
+    _write_run_summary(pack, cyc, partial)
+
+    results = [NotebookRun(p.stem) for p in books]
+
+    def execute(i: int) -> None:
+        results[i] = _execute(books[i], partial, params, context, timeout, progress, i)
+        say(f"  {results[i].name}: {results[i].status} in {results[i].seconds:.1f} s")
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(execute, range(len(books))))
+
+    failed = [r for r in results if r.status != "succeeded"]
+    status = "failed" if failed else "succeeded"
+    _combine_findings(partial)
+    manifest = _manifest(context, params, cyc, results, status, started, jobs, timeout)
+    manifest["warnings"] = warnings
+    (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    (partial / "index.html").write_text(_index_html(manifest, partial), encoding="utf-8")
+
+    if failed:
+        final = _free(root / f"failed-{run_id}")
+        partial.rename(final)
+        result = RunResult(cyc.id, status, final, final / "index.html", results, 1)
+        raise RunFailed(
+            f"{len(failed)} notebook(s) failed ({', '.join(r.name for r in failed)}); run kept at {final}; "
+            f"'latest' unchanged",
+            result=result,
+        )
+    final = _free(root / datetime.now(REPORTING_TZ).strftime("%Y-%m-%d"))
+    partial.rename(final)
+    _point_latest(root, final)
+    return RunResult(cyc.id, status, final, final / "index.html", results, 0)
+
+
+def inputs_manifest(pack: DataPack) -> list[dict[str, Any]]:
+    """Every input file with its SHA-256 and row count (datapack.yaml first)."""
+    files = [("datapack.yaml", pack.path / "datapack.yaml", None)]
+    files += [(p.relative_to(pack.path).as_posix(), p, name) for name, p in pack.files.items()]
+    out = []
+    for rel, path, name in files:
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                digest.update(block)
+        rows = pack.report.rows.get(rel)
+        out.append(
+            {"file": rel, "table": name or "", "sha256": digest.hexdigest(), "rows": rows, "bytes": path.stat().st_size}
+        )
+    return out
+
+
+def _write_run_summary(pack: DataPack, cycle: Cycle, folder: Path) -> None:
+    """metrics.csv for the cycle (the tidy table every notebook draws on)."""
+    from riskkit.metrics import compute
+
+    compute(pack, cycle).table.to_csv(folder / "metrics.csv", index=False)
+
+
+def _execute(
+    path: Path, folder: Path, params: dict[str, str], context: dict[str, Any], timeout: int, progress: bool, i: int
+) -> NotebookRun:
+    import nbformat
+    import papermill as pm
+
+    run = NotebookRun(path.stem)
+    out_nb = folder / f"{path.stem}.ipynb"
+    t0 = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(path),
+            str(out_nb),
+            parameters=params,
+            kernel_name=KERNEL,
+            # no cwd=: papermill implements it with a process-wide chdir, which races between parallel notebooks;
+            # every path given to the notebooks is absolute instead
+            execution_timeout=timeout,
+            progress_bar={"desc": path.stem[:32], "position": i, "leave": True} if progress else False,
+            log_output=False,
+        )
+        run.status = "succeeded"
+    except Exception as exc:  # papermill raises PapermillExecutionError, or kernel/timeout errors
+        run.status = "failed"
+        if hasattr(exc, "ename"):
+            run.error = f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"[:500]
+        else:
+            run.error = f"{type(exc).__name__}: {exc}"[:500]
+    run.seconds = round(time.perf_counter() - t0, 2)
+    if out_nb.exists():
+        run.notebook = out_nb.name
+        nb = nbformat.read(out_nb, as_version=4)
+        nb.metadata["riskkit"] = {
+            **nb.metadata.get("riskkit", {}),
+            **context,
+            "title": _title(nb, path.stem),
+            "status": run.status,
+        }
+        try:
+            html_path = folder / f"{path.stem}.html"
+            html_path.write_text(render_html(nb), encoding="utf-8")
+            run.html, run.html_bytes = html_path.name, html_path.stat().st_size
+        except Exception:  # a rendering failure must not hide the notebook's own outcome
+            run.status = "failed"
+            run.error = (
+                (run.error + "; " if run.error else "") + "HTML rendering failed: " + traceback.format_exc(limit=1)
+            )
+    return run
+
+
+def _title(nb: Any, fallback: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return fallback
+
+
+def render_html(nb: Any) -> str:
+    """Self-contained HTML without code cells, through riskkit's template."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="riskkit", extra_template_basedirs=[str(TEMPLATES)])
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+def _combine_findings(folder: Path) -> None:
+    parts = sorted(folder.glob("findings_*.csv"))
+    if parts:
+        pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in parts]).to_csv(
+            folder / "findings.csv", index=False
+        )
+
+
+def _manifest(
+    context: dict[str, Any],
+    params: dict[str, str],
+    cycle: Cycle,
+    results: list[NotebookRun],
+    status: str,
+    started: datetime,
+    jobs: int,
+    timeout: int,
+) -> dict[str, Any]:
+    finished = datetime.now(UTC)
+    versions = {"python": platform.python_version(), "riskkit": __version__}
+    for pkg in PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = "not installed"
+    return {
+        "riskkit_manifest": 1,
+        "run_id": context["run_id"],
+        "status": status,
+        "exit_code": 0 if status == "succeeded" else 1,
+        "cycle": cycle.id,
+        "period": {"label": cycle.label, "start": cycle.start.isoformat(), "end_exclusive": cycle.end.isoformat()},
+        "platform": context["platform"],
+        "started_utc": started.isoformat(timespec="seconds"),
+        "finished_utc": finished.isoformat(timespec="seconds"),
+        "seconds": round((finished - started).total_seconds(), 2),
+        "parameters": {**params, "output_dir": "<this folder>"},
+        "jobs": jobs,
+        "cell_timeout_seconds": timeout,
+        "inputs": context["inputs"],
+        "frameworks": context["frameworks"],
+        "data_contract": schema.CONTRACT_VERSION,
+        "versions": versions,
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "notebooks": [asdict(r) for r in results],
+    }
+
+
+def _index_html(manifest: dict[str, Any], folder: Path) -> str:
+    e = html.escape
+    rows = []
+    for nb in manifest["notebooks"]:
+        link = f'<a href="{e(nb["html"])}">{e(nb["name"])}</a>' if nb["html"] else e(nb["name"])
+        raw = f'<a href="{e(nb["notebook"])}">.ipynb</a>' if nb["notebook"] else ""
+        rows.append(
+            f'<tr><td>{link}</td><td class="st-{e(nb["status"])}">{e(nb["status"])}</td><td>{nb["seconds"]:.1f} s</td>'
+            f"<td>{raw}</td><td>{e(nb['error'])}</td></tr>"
+        )
+    exports = sorted(
+        p.name for p in folder.iterdir() if p.suffix in (".csv", ".xlsx", ".parquet", ".json") and p.is_file()
+    )
+    if "manifest.json" not in exports:
+        exports.append("manifest.json")
+    export_rows = "".join(f'<li><a href="{e(x)}">{e(x)}</a></li>' for x in sorted(exports))
+    inputs = "".join(
+        f"<tr><td>{e(i['file'])}</td><td>{_count(i['rows'])}</td><td><code>{e(i['sha256'])}</code></td></tr>"
+        for i in manifest["inputs"]
+    )
+    fw = ", ".join(f"{e(k)} {e(v)}" for k, v in manifest["frameworks"].items())
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(manifest["platform"])} — {e(manifest["cycle"])} — riskkit run {e(manifest["run_id"])}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #263238; }}
+table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.92em; }}
+td, th {{ border: 1px solid #cfd8dc; padding: 4px 8px; text-align: left; }}
+.st-succeeded {{ color: #2e7d32; font-weight: bold; }} .st-failed {{ color: #c62828; font-weight: bold; }}
+.status-failed {{ background: #ffebee; padding: 0.5em 1em; border-left: 4px solid #c62828; }}
+code {{ font-size: 0.85em; }}
+</style></head><body>
+<h1>{e(manifest["platform"])} — {e(manifest["cycle"])}</h1>
+<p>{e(manifest["period"]["label"])} · run {e(manifest["run_id"])} · riskkit {e(manifest["versions"]["riskkit"])} ·
+<span class="st-{e(manifest["status"])}">{e(manifest["status"])}</span></p>
+{'<p class="status-failed">This run failed: the reports below may be incomplete. The last good run is unchanged.</p>' if manifest["status"] != "succeeded" else ""}
+<h2>Reports</h2>
+<table><tr><th>notebook</th><th>status</th><th>time</th><th>executed notebook</th><th>error</th></tr>{"".join(rows)}</table>
+<h2>Exports</h2><ul>{export_rows}</ul>
+<h2>Inputs</h2><table><tr><th>file</th><th>rows</th><th>SHA-256</th></tr>{inputs}</table>
+<h2>Frameworks</h2><p>{fw}</p>
+</body></html>
+"""
+
+
+def _count(rows: int | None) -> str:
+    return "" if rows is None else f"{rows:,}"
+
+
+def _free(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``… — a second run on the same date never overwrites the first."""
+    if not path.exists():
+        return path
+    n = 2
+    while path.with_name(f"{path.name}-{n}").exists():
+        n += 1
+    return path.with_name(f"{path.name}-{n}")
+
+
+def _point_latest(root: Path, final: Path) -> None:
+    """Atomically repoint ``root/latest`` to ``final`` (relative symlink; a text file where links are unsupported)."""
+    link = root / "latest"
+    tmp = root / f".latest-{os.getpid()}"
+    try:
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        tmp.symlink_to(final.name, target_is_directory=True)
+        os.replace(tmp, link)
+    except OSError:
+        if link.is_dir() and not link.is_symlink():
+            shutil.rmtree(link)
+        (root / "LATEST").write_text(final.name + "\n", encoding="utf-8")
