@@ -70,38 +70,9 @@ def main() -> None:
                 t += _timed([str(BIN / "papermill"), str(book), str(out), "-k", "python3", "--no-progress-bar"])
                 t += _timed([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(out)])
             floor.append(t)
-            runner_floor.append(
-                _timed(
-                    [
-                        str(BIN / "riskkit"),
-                        "run",
-                        "--cycle",
-                        "2026-H1",
-                        "--data",
-                        str(sample),
-                        "--out",
-                        f"{tmp}/rf{i}",
-                        "--notebooks",
-                        str(Path(tmp) / "trivial"),
-                        "--quiet",
-                    ]
-                )
-            )
-            full.append(
-                _timed(
-                    [
-                        str(BIN / "riskkit"),
-                        "run",
-                        "--cycle",
-                        "2026-H1",
-                        "--data",
-                        str(sample),
-                        "--out",
-                        f"{tmp}/full{i}",
-                        "--quiet",
-                    ]
-                )
-            )
+            run = [str(BIN / "riskkit"), "run", "--cycle", "2026-H1", "--data", str(sample), "--quiet"]
+            runner_floor.append(_timed([*run, "--out", f"{tmp}/rf{i}", "--notebooks", str(Path(tmp) / "trivial")]))
+            full.append(_timed([*run, "--out", f"{tmp}/full{i}"]))
             print(
                 f"  run {i + 1}: floor {floor[-1]:.1f} s, runner on trivial {runner_floor[-1]:.1f} s, "
                 f"full sample cycle {full[-1]:.1f} s",
