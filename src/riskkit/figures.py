@@ -175,3 +175,24 @@ def maturity_radar(domains: pd.DataFrame, title: str) -> go.Figure:
         )
     fig.update_layout(polar={"radialaxis": {"range": [0, 4], "tickvals": [0, 1, 2, 3, 4]}})
     return _layout(fig, title, 460)
+
+
+def disclosed_bars(table: pd.DataFrame, label: str, value: str, title: str) -> go.Figure:
+    """Bars drawn only from a public table's disclosed strings: suppressed cells stay empty and say so, so a
+    figure can never show what the table hides."""
+    rows = table[table[label] != "total"]
+    numbers = [float(v.replace(",", "")) if v.replace(",", "").replace(".", "").isdigit() else 0.0 for v in rows[value]]
+    text = [v if not v.replace(",", "").replace(".", "").isdigit() else "" for v in rows[value]]
+    fig = go.Figure(
+        go.Bar(
+            x=numbers,
+            y=rows[label],
+            orientation="h",
+            text=text,
+            textposition="outside",
+            marker_color="#1565c0",
+            hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title, max(320, 34 * len(rows) + 120))

@@ -49,6 +49,7 @@ class NotebookRun:
     """Outcome of one notebook."""
 
     name: str
+    group: str = "Reports"
     status: str = "pending"  # succeeded | failed | pending
     seconds: float = 0.0
     notebook: str = ""
@@ -156,7 +157,7 @@ def run_cycle(
     }
     _write_run_summary(pack, cyc, partial)
 
-    results = [NotebookRun(p.stem) for p in books]
+    results = [NotebookRun(p.stem, _group(p)) for p in books]
 
     def execute(i: int) -> None:
         results[i] = _execute(books[i], partial, params, context, timeout, progress, i)
@@ -218,7 +219,7 @@ def _execute(
     import nbformat
     import papermill as pm
 
-    run = NotebookRun(path.stem)
+    run = NotebookRun(path.stem, _group(path))
     out_nb = folder / f"{path.stem}.ipynb"
     t0 = time.perf_counter()
     try:
@@ -260,6 +261,12 @@ def _execute(
                 (run.error + "; " if run.error else "") + "HTML rendering failed: " + traceback.format_exc(limit=1)
             )
     return run
+
+
+def _group(path: Path) -> str:
+    import nbformat
+
+    return str(nbformat.read(path, as_version=4).metadata.get("riskkit", {}).get("group", "Reports"))
 
 
 def _title(nb: Any, fallback: str) -> str:
@@ -334,7 +341,11 @@ def _manifest(
 def _index_html(manifest: dict[str, Any], folder: Path) -> str:
     e = html.escape
     rows = []
+    group = None
     for nb in manifest["notebooks"]:
+        if nb["group"] != group:
+            group = nb["group"]
+            rows.append(f'<tr><th colspan="5" class="group">{e(group)}</th></tr>')
         link = f'<a href="{e(nb["html"])}">{e(nb["name"])}</a>' if nb["html"] else e(nb["name"])
         raw = f'<a href="{e(nb["notebook"])}">.ipynb</a>' if nb["notebook"] else ""
         rows.append(
@@ -359,6 +370,7 @@ def _index_html(manifest: dict[str, Any], folder: Path) -> str:
 body {{ font-family: system-ui, sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #263238; }}
 table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.92em; }}
 td, th {{ border: 1px solid #cfd8dc; padding: 4px 8px; text-align: left; }}
+th.group {{ background: #eceff1; font-size: 1.02em; }}
 .st-succeeded {{ color: #2e7d32; font-weight: bold; }} .st-failed {{ color: #c62828; font-weight: bold; }}
 .status-failed {{ background: #ffebee; padding: 0.5em 1em; border-left: 4px solid #c62828; }}
 code {{ font-size: 0.85em; }}

@@ -1,0 +1,202 @@
+"""Regulator and public reports: disclosure control (tested on packs built to tempt a leak), the MCMC workbook,
+the Online Safety Plan status and the record-keeping export."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+import riskkit
+from riskkit import reporting
+from riskkit.audit import run_audit
+from riskkit.cycles import parse
+from riskkit.metrics import compute
+from riskkit.reporting import DisclosureError, PublicTable
+from riskkit.runner import run_cycle
+
+SAMPLE = Path(__file__).parents[1] / "data" / "sample"
+SECRET = "LEAK-7f3a"  # planted in every free-text field of the tempting pack
+
+
+# ------------------------------------------------------------------------------------------- PublicTable rules
+
+
+def test_small_counts_are_shown_as_below_threshold_with_complementary_suppression():
+    counts = pd.DataFrame({"kind": ["takedown", "emergency", "preservation", "total"], "requests": [120, 3, 40, 163]})
+    t = PublicTable.from_counts("t", counts, label_column="kind")
+    shown = dict(zip(t.frame["kind"], t.frame["requests"], strict=True))
+    assert shown["emergency"] == "<10"
+    # 163 - 120 - 3 would reveal 'emergency' if 'preservation' stayed visible: the smallest other cell is hidden too
+    assert shown["preservation"] == "withheld" and shown["takedown"] == "120" and shown["total"] == "163"
+    assert set(t.log["reason"]) == {"count below 10", "complementary suppression (protects a hidden cell)"}
+
+
+def test_no_cell_can_be_recovered_from_totals():
+    counts = pd.DataFrame({"kind": ["a_1", "a_2", "a_3", "total"], "n": [50, 4, 60, 114]})
+    counts["kind"] = ["takedown", "emergency", "preservation", "total"]
+    t = PublicTable.from_counts("t", counts, label_column="kind")
+    hidden = t.frame["n"].isin(["<10", "withheld"])
+    assert hidden.sum() >= 2  # never exactly one hidden cell under a published total
+
+
+def test_zero_is_suppressed_too_and_two_small_cells_protect_each_other():
+    counts = pd.DataFrame({"kind": ["takedown", "emergency", "preservation", "total"], "n": [200, 0, 5, 205]})
+    t = PublicTable.from_counts("t", counts, label_column="kind")
+    assert list(t.frame["n"]) == ["200", "<10", "<10", "205"]
+    assert "complementary" not in " ".join(t.log["reason"])
+
+
+def test_rates_withheld_when_numerator_or_denominator_small():
+    rows = pd.DataFrame({"m": ["appeal_rate", "reversal_rate", "Appeal rate"], "num": [3, 50, 0], "den": [400, 8, 500]})
+    t = PublicTable.from_rates("t", rows, label_column="m", rate_columns={"share": ("num", "den")})
+    assert list(t.frame["share"]) == ["withheld", "withheld", "0.0%"]
+
+
+def test_free_text_and_raw_small_counts_are_refused():
+    with pytest.raises(DisclosureError, match="not one of riskkit's labels"):
+        PublicTable("t", pd.DataFrame({"kind": ["Ahmad bin Ali"], "n": ["120"]})).check()
+    with pytest.raises(DisclosureError, match="small count 4"):
+        PublicTable("t", pd.DataFrame({"kind": ["takedown"], "n": ["4"]})).check()
+
+
+# ------------------------------------------------------------------------------------------- a pack built to tempt a leak
+
+
+@pytest.fixture(scope="module")
+def tempting_pack(tmp_path_factory):
+    """The sample with a handful of CSAM actions, one child report, two emergency requests and a secret in every
+    free-text field."""
+    pack = tmp_path_factory.mktemp("tempt") / "pack"
+    shutil.copytree(SAMPLE, pack)
+    actions = pq.read_table(pack / "actions.parquet").to_pandas()
+    for col in ("rationale", "policy_ref", "content_id"):
+        actions[col] = actions[col].astype("string")
+    in_2025 = (actions["detected_at"] >= "2024-12-31T16:00:00Z") & (actions["detected_at"] < "2025-12-31T16:00:00Z")
+    csam = actions.index[(actions["category"] == "csam") & in_2025]
+    actions = actions.drop(csam[4:])  # keep 4 CSAM actions in 2025
+    actions.loc[actions.index[:2000], "rationale"] = f"{SECRET} user @someone posted"
+    actions.loc[actions.index[:2000], "content_id"] = f"{SECRET}-id"
+    actions.to_parquet(pack / "actions.parquet", index=False)
+    reports = pq.read_table(pack / "reports.parquet").to_pandas()
+    reports = reports[reports["action_id"].isna() | reports["action_id"].isin(actions["action_id"])]
+    child = reports.index[reports["reporter_type"] == "child"]
+    reports = reports.drop(child[1:])  # one report by a child in the whole pack
+    reports.to_parquet(pack / "reports.parquet", index=False)
+    appeals = pq.read_table(pack / "appeals.parquet").to_pandas()
+    appeals[appeals["action_id"].isin(actions["action_id"])].to_parquet(pack / "appeals.parquet", index=False)
+    requests = pd.read_csv(pack / "authority_requests.csv", dtype=str, keep_default_na=False)
+    emergency = requests.index[requests["kind"] == "emergency"]
+    requests = requests.drop(emergency[2:])
+    requests.loc[requests.index[:5], "agency"] = f"{SECRET} agency"
+    requests.to_csv(pack / "authority_requests.csv", index=False)
+    answers = pd.read_csv(pack / "audits" / "child_safety.csv", dtype=str, keep_default_na=False)
+    answers["evidence"] = f"{SECRET} evidence"
+    answers.to_csv(pack / "audits" / "child_safety.csv", index=False)
+    return pack
+
+
+def test_tempting_pack_public_tables_hide_small_counts(tempting_pack):
+    m = compute(riskkit.load_datapack(tempting_pack), "2025")
+    harm = reporting.public_harm_table(m).frame.set_index("harm")["enforcement actions"]
+    assert m.value("actions_enforced", "csam") < 10
+    assert harm["Child sexual abuse material"] == "<10"
+    assert harm.isin(["<10", "withheld"]).sum() >= 2  # a second cell hides the first from the total
+    reports = reporting.public_reports_table(m).frame.set_index("reporter")["reports"]
+    assert reports["child"] == "<10"
+    requests = reporting.public_requests_table(m).frame.set_index("kind")["requests"]
+    assert requests["emergency"] == "<10"
+    handling = reporting.public_handling_table(m).frame.set_index("harm")
+    assert handling.loc["Child sexual abuse material", "found proactively"] == "withheld"
+
+
+def test_public_report_html_leaks_no_small_count_and_no_free_text(tempting_pack, tmp_path):
+    result = run_cycle(tempting_pack, "2025", out=tmp_path / "r", progress=False)
+    html = (result.folder / "06_public_annual_safety_report.html").read_text()
+    assert SECRET not in html
+    assert "@someone" not in html
+    m = compute(riskkit.load_datapack(tempting_pack), "2025")
+    csam = int(m.value("actions_enforced", "csam"))
+    assert f">{csam}<" not in html  # the table cell shows <10, never the number
+    for csv in result.folder.glob("public_2025_*.csv"):
+        text = csv.read_text()
+        assert SECRET not in text
+    nb = (result.folder / "06_public_annual_safety_report.ipynb").read_text()
+    assert SECRET not in nb
+
+
+# ------------------------------------------------------------------------------------------- MCMC report
+
+
+@pytest.fixture(scope="module")
+def h1_run(tmp_path_factory):
+    return run_cycle(SAMPLE, "2025-H1", out=tmp_path_factory.mktemp("r"), only=["05"], progress=False)
+
+
+def test_mcmc_workbook_opens_and_every_sheet_matches_its_source(h1_run):
+    path = h1_run.folder / "mcmc_half_yearly_2025-H1.xlsx"
+    wb = openpyxl.load_workbook(path, read_only=True)
+    assert wb.sheetnames[0] == "cover"
+    assert {"risk_summary", "harm_handling", "online_safety_plan", "compliance_challenges", "metrics"} <= set(
+        wb.sheetnames
+    )
+    cover = dict(pd.read_excel(path, sheet_name="cover").itertuples(index=False))
+    assert cover["cycle"] == "2025-H1" and cover["platform"] == "Serambi"
+    assert any(k.startswith("input actions.parquet") for k in cover)
+    pack = riskkit.load_datapack(SAMPLE)
+    m = compute(pack, "2025-H1")
+    sheets = pd.read_excel(path, sheet_name=None)
+    pd.testing.assert_frame_equal(
+        sheets["harm_handling"], reporting.harm_handling(m), check_dtype=False, check_exact=False, rtol=1e-9
+    )
+    metrics_sheet = sheets["metrics"]
+    assert len(metrics_sheet) == len(m.table)
+    assert metrics_sheet["value"].sum() == pytest.approx(m.table["value"].sum(skipna=True))
+    audits = [run_audit(pack, a, "2025-H1", metrics=m) for a in ("accessibility", "child_safety", "safety_by_design")]
+    plan = reporting.online_safety_plan(audits).fillna("")
+    pd.testing.assert_frame_equal(sheets["online_safety_plan"].fillna(""), plan, check_dtype=False)
+
+
+def test_online_safety_plan_statuses(h1_run):
+    plan = pd.read_csv(h1_run.folder / "online_safety_plan_2025-H1.csv", keep_default_na=False)
+    assert set(plan["instrument"]) == {"rmc-2026", "cpc-2026"}
+    assert set(plan["status"]) <= {
+        "implemented",
+        "partially implemented",
+        "not implemented",
+        "not assessed",
+        "no checklist item",
+    }
+    # the CPC minimum-age measure applies from June 2026: in 2025-H1 its item is not applicable, so not assessed
+    age = plan.set_index("measure").loc["cpc.minimum_age_16"]
+    assert age["status"] == "not assessed" and "CS-AGE-02" in age["items"]
+
+
+def test_record_keeping_export(h1_run):
+    csv = pd.read_csv(h1_run.folder / "record_keeping_2025-H1.csv")
+    parquet = pd.read_parquet(h1_run.folder / "record_keeping_2025-H1.parquet")
+    assert len(csv) == len(parquet) > 1000
+    assert "no_violation" not in set(csv["action"])
+    assert str(parquet["detected_at"].dt.tz) == "Asia/Kuala_Lumpur"
+    records, completeness = reporting.record_keeping(riskkit.load_datapack(SAMPLE), parse("2025-H1"))
+    assert len(records) == len(csv)
+    total = completeness.set_index("category").loc["all"]
+    assert 0.9 < total["complete"] < 1.0 and total["actions"] == len(csv)
+
+
+def test_half_year_report_refuses_a_year(tmp_path):
+    import papermill as pm
+
+    nb = Path(__file__).parents[1] / "notebooks" / "05_mcmc_half_yearly_report.ipynb"
+    with pytest.raises(pm.PapermillExecutionError, match="the MCMC report is half-yearly"):
+        pm.execute_notebook(
+            str(nb),
+            str(tmp_path / "out.ipynb"),
+            parameters={"data_path": str(SAMPLE), "cycle": "2025"},
+            kernel_name="python3",
+            progress_bar=False,
+        )
