@@ -15,19 +15,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from browser import CHROMIUM
+from browser import CHROMIUM_ARGS as ARGS
 from riskkit.runner import run_cycle
 
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 XSS = {
     "platform": 'Serambi <script>window.__xss = "platform"</script><img src=x onerror="window.__xss=\'img\'">',
     "feature": "<img src=x onerror=\"window.__xss='feature'\">AI tool",
