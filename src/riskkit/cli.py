@@ -137,6 +137,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_import_dsa(args: argparse.Namespace) -> int:
+    from riskkit.datapack import validate_datapack
+    from riskkit.importers.dsa import import_dsa
+
+    report = import_dsa(
+        args.inputs,
+        args.out,
+        into=args.into,
+        platform=args.platform,
+        territory=args.territory,
+        service_type=args.service_type,
+    )
+    print(report.format())
+    pack = args.out or args.into
+    check = validate_datapack(pack)
+    print(check.summary_line())
+    return EXIT_OK if check.ok else EXIT_INVALID
+
+
 def _cmd_frameworks(args: argparse.Namespace) -> int:
     from riskkit.framework import load_library
 
@@ -212,6 +231,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notebooks", default=None, help="notebooks folder (default: the repository's notebooks/)")
     p.add_argument("--quiet", action="store_true", help="print only the path of index.html")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("import", help="import another format as a data pack")
+    formats = p.add_subparsers(dest="format", required=True, metavar="FORMAT")
+    d = formats.add_parser("dsa", help="DSA statements of reasons: dump CSV chunks, zip-of-zips or Parquet")
+    d.add_argument("inputs", nargs="+", metavar="INPUT", help="dump files (.csv, .zip, .parquet)")
+    target = d.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", help="new pack folder to create")
+    target.add_argument("--into", metavar="EXISTING_PACK", help="add the actions table to an existing pack")
+    d.add_argument("--platform", help="the platform_name to import when the dump holds several")
+    d.add_argument("--territory", default="MY", help="ISO code marking Malaysian scope in territorial_scope, or 'all'")
+    d.add_argument("--service-type", default="social_media", choices=("social_media", "messaging", "hybrid"))
+    d.set_defaults(func=_cmd_import_dsa)
 
     p = sub.add_parser("frameworks", help="list the framework library (ids, versions, kinds)")
     p.set_defaults(func=_cmd_frameworks)

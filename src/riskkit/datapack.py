@@ -63,6 +63,7 @@ class PackMeta:
     as_of: pd.Timestamp
     surfaces: tuple[str, ...] | None = None
     age_verified_unit: str | None = None
+    time_resolution: str = "second"
     sla_overrides: Mapping[str, Any] = field(default_factory=dict)
     high_risk_periods: tuple[HighRiskPeriod, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
@@ -393,6 +394,10 @@ def _parse_meta(raw: Any, report: ValidationReport, as_of: str | datetime | None
     if surfaces is not None and not (isinstance(surfaces, list) and all(isinstance(s, str) for s in surfaces)):
         bad("surfaces", surfaces, "a list of surface names")
         surfaces = None
+    resolution = raw.get("time_resolution", "second")
+    if resolution not in schema.TIME_RESOLUTIONS:
+        bad("time_resolution", resolution, "one of " + ", ".join(schema.TIME_RESOLUTIONS))
+        resolution = "second"
     unit = raw.get("age_verified_unit")
     if unit is not None and unit not in ("share", "count"):
         bad("age_verified_unit", unit, "share or count")
@@ -422,6 +427,7 @@ def _parse_meta(raw: Any, report: ValidationReport, as_of: str | datetime | None
         as_of=as_of_ts,
         surfaces=tuple(surfaces) if surfaces else None,
         age_verified_unit=unit,
+        time_resolution=str(resolution),
         sla_overrides=overrides,
         high_risk_periods=periods,
         raw=raw,

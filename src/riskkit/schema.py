@@ -54,6 +54,7 @@ UNDER_16_AGE_BANDS = ("under_13", "13_15")
 #: Questionnaire answers; ``to_review`` marks an item not (re)assessed yet (pre-filled questionnaires start there).
 AUDIT_STATUSES = ("met", "partial", "not_met", "not_applicable", "to_review")
 SERVICE_TYPES = ("social_media", "messaging", "hybrid")
+TIME_RESOLUTIONS = ("second", "minute", "hour", "day")
 
 Kind = Literal["id", "string", "text", "timestamp", "month", "date", "enum", "bool", "int", "float", "list"]
 
@@ -172,6 +173,7 @@ ACTIONS_TABLE = Table(
         _opt("involves_minor", "bool", "Whether a minor is involved (as victim or user)."),
         _opt("views_before_action", "int", "Views of the item before the action.", minimum=0),
         _opt("reported_to_authority", "bool", "Whether it was reported to law enforcement."),
+        _opt("source_category", "text", "Category as the source system gave it (e.g. a DSA category), kept on import."),
     ),
     time_orders=(TimeOrder("detected_at", "actioned_at"),),
 )
@@ -359,6 +361,7 @@ DATAPACK_YAML_FIELDS: tuple[MetaField, ...] = (
     MetaField("tables.<name>", "File of each table, relative to the pack (default: <name>.parquet or .csv)."),
     MetaField("audits.<name>", "Questionnaire file of each audit (default: audits/<name>.csv)."),
     MetaField("age_verified_unit", "share or count (default: inferred, share if every value <= 1)."),
+    MetaField("time_resolution", "second (default), minute, hour or day: how precise the timestamps are."),
     MetaField("surfaces", "Optional list of the platform's surfaces; if given, actions.surface must use them."),
     MetaField(
         "sla_overrides", "Per-clock overrides of the SLA policy (hours, source), see frameworks/sla_policy.yaml."

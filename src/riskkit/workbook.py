@@ -92,6 +92,7 @@ def context_table(pack: DataPack, cycle: Cycle, m: Metrics) -> pd.DataFrame:
         ("Licence", pack.meta.licence_id or "not stated"),
         ("Cycle", f"{cycle.id}: {cycle.label}"),
         ("Data as of", f"{pack.meta.as_of.tz_convert('Asia/Kuala_Lumpur'):%Y-%m-%d %H:%M} MYT"),
+        ("Timestamp resolution", _resolution(pack)),
         (
             "Peak Malaysian monthly users",
             "not available (no `users` table)" if pd.isna(peak) else f"{peak:,.0f}",
@@ -106,6 +107,14 @@ def context_table(pack: DataPack, cycle: Cycle, m: Metrics) -> pd.DataFrame:
         ("High-risk periods declared", "; ".join(p.name for p in pack.meta.high_risk_periods) or "none"),
     ]
     return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def _resolution(pack: DataPack) -> str:
+    r = pack.meta.time_resolution
+    if r == "second":
+        return "exact (to the second)"
+    source = pack.meta.raw.get("import", {}).get("note", "") if isinstance(pack.meta.raw.get("import"), dict) else ""
+    return f"{r}: times to action are only as precise as a {r}" + (f" ({source})" if source else "")
 
 
 def _pct(v: float) -> str:

@@ -1,0 +1,1 @@
+"""Importers: other formats into riskkit data packs."""
