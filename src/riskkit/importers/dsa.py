@@ -2,8 +2,9 @@
 
 Reads dump CSV chunks, their zip-of-zips packaging and Parquet; detects the full or light variant by its columns
 and schema v1 or v2 by its values; maps every statement to a moderation action with ``frameworks/dsa-import.yaml``.
-Streams in chunks: memory is one chunk plus about 22 bytes per statement for duplicate detection (two 64-bit hashes,
-a file index and a row number), so a dump of tens of millions of rows runs in well under a few gigabytes.
+Streams in chunks of 200,000 statements. What grows with the dump is duplicate detection: 26 bytes per statement
+(two 64-bit hashes, a file index, a row number), about 80 at the peak of the final sort — measured 990 MiB for
+5 M statements, so about 0.6 GB + 80 bytes per statement.
 
 Messy data is reported, never silent: exact duplicate rows are dropped and counted; the same id with different
 content is an error (nothing is written); unknown enumeration values are kept (as ``other`` or the nearest action)
