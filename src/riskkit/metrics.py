@@ -610,13 +610,14 @@ def _emit_percentiles(out: _Rows, metrics: dict[str, float], hist: np.ndarray, s
                 out.add(metric, SCOPES[s], label, (now, cur.sum()), (before, None))
 
 
-def _emit_levels(out: _Rows, metric: str, arr: np.ndarray, dimension: str, levels: tuple[str, ...] | list[str]):
-    """A count split by a dimension (arr: scope, period, K, L)."""
-    for s in (0, 1):
+def _emit_levels(
+    out: _Rows, metric: str, arr: np.ndarray, dimension: str, levels: tuple[str, ...] | list[str], scopes=(0, 1)
+) -> None:
+    """A count split by a dimension (arr: scope, period, K, L); levels never seen in either cycle are left out."""
+    for s in scopes:
         for label, idx in _cats():
             for i, level in enumerate(levels):
-                cur = float(arr[s, 1, idx, i].sum())
-                prev = float(arr[s, 0, idx, i].sum())
+                cur, prev = float(arr[s, 1, idx, i].sum()), float(arr[s, 0, idx, i].sum())
                 if cur or prev:
                     out.add(metric, SCOPES[s], label, (cur, None), (prev, None), dimension, str(level))
 
@@ -630,24 +631,13 @@ def _finish_actions(out: _Rows, part: Partial, clocks: list[Clock]) -> None:
     _emit_percentiles(out, {"tta_median_h": 0.5, "tta_p90_h": 0.9, "tta_p99_h": 0.99}, a["tta_hist"])
     _emit_count(out, "open_at_cycle_end", a["open"])
     for clock in clocks:
-        num, den = a[f"sla_within:{clock.ref_id}"], a[f"sla_due:{clock.ref_id}"]
-        for s in (0, 1):
-            for label, idx in [(ALL, [CATEGORIES.index(c) for c in clock.categories])] + [
-                (c, CATEGORIES.index(c)) for c in clock.categories
-            ]:
-                out.add(
-                    f"sla.{clock.ref_id}",
-                    SCOPES[s],
-                    label,
-                    (_sum(num, s, 1, idx), _sum(den, s, 1, idx)),
-                    (_sum(num, s, 0, idx), _sum(den, s, 0, idx)),
-                )
+        _emit_clock(out, clock, a[f"sla_within:{clock.ref_id}"], a[f"sla_due:{clock.ref_id}"])
     _emit_rate(out, "record_rationale_share", a["has_rationale"], a["enforced"])
     _emit_rate(out, "record_policy_ref_share", a["has_policy"], a["enforced"])
     _emit_rate(out, "record_complete_share", a["has_both"], a["enforced"])
     _emit_rate(out, "automated_detection_share", a["auto_detect"], a["decisions"])
     _emit_rate(out, "automated_decision_share", a["auto_decide"], a["decisions"])
-    _emit_levels(out, "decisions", a["by_action"][..., :, :], "action", schema.ACTIONS)
+    _emit_levels(out, "decisions", a["by_action"], "action", schema.ACTIONS)
     _emit_levels(out, "decisions", a["by_source"], "detection_source", schema.DETECTION_SOURCES)
     _emit_levels(out, "decisions", a["by_decider"], "decision_by", schema.DECISION_MAKERS)
     surfaces = sorted(part.labelled.get("surface", {}))
@@ -672,7 +662,7 @@ def _reports(out: _Rows, pack: DataPack, periods: _Periods, *, policy, bins: _Bi
     scopes = (0, 1) if malaysia is not None else (0,)
     _emit_count(out, "reports_received", groups.count(), scopes)
     reporter = _codes(df["reporter_type"], schema.REPORTER_TYPES)
-    _emit_levels_scoped(
+    _emit_levels(
         out,
         "reports_received",
         groups.count(None, reporter, len(schema.REPORTER_TYPES)),
@@ -698,27 +688,22 @@ def _reports(out: _Rows, pack: DataPack, periods: _Periods, *, policy, bins: _Bi
         _emit_percentiles(out, {metric: 0.5}, hist, scopes)
     for clock in (c for c in policy.clocks if c.table == "reports"):
         within, due = _clock(_us(df[clock.start]), _us(df[clock.stop]), horizon, clock, category, None)
-        num, dd = groups.count(within), groups.count(due)
-        for s in scopes:
-            for label, idx in [(ALL, [CATEGORIES.index(c) for c in clock.categories])] + [
-                (c, CATEGORIES.index(c)) for c in clock.categories
-            ]:
-                out.add(
-                    f"sla.{clock.ref_id}",
-                    SCOPES[s],
-                    label,
-                    (_sum(num, s, 1, idx), _sum(dd, s, 1, idx)),
-                    (_sum(num, s, 0, idx), _sum(dd, s, 0, idx)),
-                )
+        _emit_clock(out, clock, groups.count(within), groups.count(due), scopes)
 
 
-def _emit_levels_scoped(out, metric, arr, dimension, levels, scopes) -> None:
+def _emit_clock(out: _Rows, clock: Clock, num: np.ndarray, den: np.ndarray, scopes=(0, 1)) -> None:
+    """One SLA clock: all its categories together, then each category it applies to."""
+    cells = [(ALL, [CATEGORIES.index(c) for c in clock.categories])]
+    cells += [(c, CATEGORIES.index(c)) for c in clock.categories]
     for s in scopes:
-        for label, idx in _cats():
-            for i, level in enumerate(levels):
-                cur, prev = float(arr[s, 1, idx, i].sum()), float(arr[s, 0, idx, i].sum())
-                if cur or prev:
-                    out.add(metric, SCOPES[s], label, (cur, None), (prev, None), dimension, str(level))
+        for label, idx in cells:
+            out.add(
+                f"sla.{clock.ref_id}",
+                SCOPES[s],
+                label,
+                (_sum(num, s, 1, idx), _sum(den, s, 1, idx)),
+                (_sum(num, s, 0, idx), _sum(den, s, 0, idx)),
+            )
 
 
 def _appeals(out: _Rows, pack: DataPack, periods: _Periods, *, bins: _Bins, **_: Any) -> None:
