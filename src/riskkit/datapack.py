@@ -245,7 +245,9 @@ def _read(path: Path, as_of: str | datetime | None, columns: Mapping[str, Sequen
     def read_one(name: str) -> tuple[pd.DataFrame | None, ValidationReport]:
         # each table gets its own report so parallel reading stays deterministic; merged in table order below
         own = ValidationReport(pack=path)
-        return _read_table(path, files[name], contracts[name], own, tz, meta.as_of), own
+        frame = _read_table(path, files[name], contracts[name], own, tz, meta.as_of)
+        _release_arrow_memory()  # a big table's Arrow buffers are garbage once it is a pandas frame
+        return frame, own
 
     # Tables are read in parallel threads: Arrow and pandas kernels release the GIL, so the big tables overlap.
     with ThreadPoolExecutor(max_workers=min(len(files), os.cpu_count() or 1) or 1) as pool:
@@ -1033,24 +1035,37 @@ def _check_keys(tables: dict[str, pd.DataFrame], report: ValidationReport, meta:
 
 
 def _key_codes(columns: list[pd.Series]) -> tuple[np.ndarray, int]:
-    """Dictionary codes (-1 for empty) of the columns concatenated, and the dictionary size."""
+    """Dictionary codes (-1 for empty) of the columns concatenated, and the dictionary size.
+
+    Uses each column's own Arrow chunks (no combined copy) and keeps only the int32 codes."""
     import pyarrow as pa
 
-    arrays = [_arrow(c) for c in columns]
+    arrays = [_arrow_chunks(c) for c in columns]
     first = arrays[0].type
     kind = first if pa.types.is_string(first) or pa.types.is_large_string(first) else pa.large_string()
-    chunks = [
-        ch if ch.type == kind else ch.cast(kind)
-        for a in arrays
-        for ch in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])
-    ]
+    chunks = [ch if ch.type == kind else ch.cast(kind) for a in arrays for ch in a.chunks]
     encoded = pa.chunked_array(chunks, type=kind).dictionary_encode()
+    del chunks, arrays
     if encoded.num_chunks == 0:
-        return np.zeros(0, dtype=np.int64), 0
+        return np.zeros(0, dtype=np.int32), 0
+    size = len(encoded.chunks[0].dictionary)
     codes = np.concatenate(
-        [ch.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) for ch in encoded.chunks]
+        [ch.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False) for ch in encoded.chunks]
     )
-    return codes, len(encoded.chunks[0].dictionary)
+    del encoded
+    _release_arrow_memory()
+    return codes, size
+
+
+def _arrow_chunks(values: pd.Series) -> Any:
+    """The column as a ChunkedArray, zero-copy for Arrow-backed strings."""
+    import pyarrow as pa
+
+    native = getattr(values.array, "_pa_array", None)  # pandas' ArrowStringArray / ArrowExtensionArray
+    if isinstance(native, pa.ChunkedArray):
+        return native
+    arr = _arrow(values)
+    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
 
 
 def _finish_users(
