@@ -11,7 +11,6 @@ import math
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from riskkit.cycles import Cycle, parse
-from riskkit.datapack import DataPack, load_datapack
+from riskkit.datapack import DataPack
 from riskkit.exceptions import ParameterError
 from riskkit.framework import Framework, Library, load_library
 from riskkit.metrics import Metrics, compute
@@ -493,13 +492,3 @@ def _checks(items: pd.DataFrame, findings: pd.DataFrame, method: Mapping[str, An
             }
         )
     return pd.DataFrame(rows)
-
-
-def today() -> date:
-    """Today's date in Malaysia (for questionnaires)."""
-    return pd.Timestamp.now(tz="Asia/Kuala_Lumpur").date()
-
-
-def load_for_audit(data_path: str | Path, as_of: str | None = None) -> DataPack:
-    """Load a pack for an audit notebook (validation included)."""
-    return load_datapack(data_path, as_of=as_of or None)

@@ -908,17 +908,16 @@ class Explorer:
         self.surfaces = w.SelectMultiple(options=model.surfaces, value=sel.surfaces, rows=11, layout=box)
         self.sources = w.SelectMultiple(options=SOURCES, value=sel.sources, rows=11, layout=box)
         self.reset = w.Button(description="All categories, surfaces, sources", layout=w.Layout(width="260px"))
-        for name, widget in (
-            ("cycle", self.cycle),
-            ("compare", self.compare),
-            ("scope", self.scope),
-            ("metric", self.metric),
-            ("category", self.categories),
-            ("surface", self.surfaces),
-            ("source", self.sources),
-            ("reset", self.reset),
-        ):
-            widget.add_class(f"rk-{name}")
+        _tag(
+            cycle=self.cycle,
+            compare=self.compare,
+            scope=self.scope,
+            metric=self.metric,
+            category=self.categories,
+            surface=self.surfaces,
+            source=self.sources,
+            reset=self.reset,
+        )
 
         def labelled(title: str, widget: w.Widget) -> w.VBox:
             return w.VBox([w.HTML(f"<b>{html.escape(title)}</b> <span class='rk-muted'>(none = all)</span>"), widget])
@@ -984,17 +983,16 @@ class Explorer:
         self.descending = w.Checkbox(value=True, description="descending", indent=False)
         self.csv_button = w.Button(description="Export CSV", icon="download", tooltip="all matching rows")
         self.csv_link = w.HTML()
-        for name, widget in (
-            ("first", self.first),
-            ("prev", self.prev),
-            ("next", self.next),
-            ("last", self.last),
-            ("sort", self.sort),
-            ("csv", self.csv_button),
-            ("csv-link", self.csv_link),
-            ("page-label", self.page_label),
-        ):
-            widget.add_class(f"rk-{name}")
+        _tag(
+            first=self.first,
+            prev=self.prev,
+            next=self.next,
+            last=self.last,
+            sort=self.sort,
+            csv=self.csv_button,
+            csv_link=self.csv_link,
+            page_label=self.page_label,
+        )
         self.definitions_html = w.HTML()
         self.definitions_html.add_class("rk-definitions")
 
@@ -1324,3 +1322,9 @@ def explore(data: str | Path | DataPack, *, cycle: str | None = None) -> Explore
     pack = data if isinstance(data, DataPack) else load_datapack(data, columns=EXPLORER_COLUMNS)
     model = ExplorerModel(pack)
     return Explorer(model, model.default_selection(cycle))
+
+
+def _tag(**widgets: Any) -> None:
+    """Give each widget the CSS class ``rk-<name>`` (underscores as hyphens) the browser test finds it by."""
+    for name, widget in widgets.items():
+        widget.add_class(f"rk-{name.replace('_', '-')}")

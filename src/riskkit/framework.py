@@ -225,10 +225,11 @@ class Library:
             raise FrameworkError(f"no framework {framework_id!r}; loaded: {', '.join(self.frameworks)}") from None
 
     def _single(self, kind: str) -> Framework:
-        found = [fw for fw in self.frameworks.values() if fw.kind == kind]
-        if len(found) != 1:
-            raise FrameworkError(f"expected exactly one framework of kind {kind!r}, found {len(found)}")
-        return found[0]
+        problems: list[str] = []
+        found = _only(self, kind, problems)
+        if found is None:
+            raise FrameworkError(problems[0])
+        return found
 
     def harm_label(self, key: str, lang: str = "en") -> str:
         """Display label of a riskkit harm key in ``lang`` (en or ms)."""
@@ -578,13 +579,20 @@ def _dangling(lib: Library, ref: Any) -> str | None:
     return None
 
 
+def _only(lib: Library, kind: str, problems: list[str]) -> Framework | None:
+    """The one framework of ``kind``, or None with a problem recorded."""
+    found = [fw for fw in lib.frameworks.values() if fw.kind == kind]
+    if len(found) != 1:
+        paths = ", ".join(str(fw.path) for fw in found) or "none"
+        problems.append(f"expected exactly one framework of kind {kind!r}, found: {paths}")
+        return None
+    return found[0]
+
+
 def _check_taxonomy(lib: Library, problems: list[str]) -> None:
-    taxonomies = [fw for fw in lib.frameworks.values() if fw.kind == "taxonomy"]
-    if len(taxonomies) != 1:
-        found = ", ".join(str(fw.path) for fw in taxonomies) or "none"
-        problems.append(f"expected exactly one framework of kind 'taxonomy', found: {found}")
+    tax = _only(lib, "taxonomy", problems)
+    if tax is None:
         return
-    tax = taxonomies[0]
     instruments = tax.raw.get("instruments")
     if not isinstance(instruments, list) or not instruments:
         problems.append(f"{tax.path}: missing top-level 'instruments' (the framework ids every key maps to)")
@@ -632,12 +640,9 @@ def _check_taxonomy(lib: Library, problems: list[str]) -> None:
 
 
 def _check_sla(lib: Library, problems: list[str]) -> None:
-    policies = [fw for fw in lib.frameworks.values() if fw.kind == "sla_policy"]
-    if len(policies) != 1:
-        found = ", ".join(str(fw.path) for fw in policies) or "none"
-        problems.append(f"expected exactly one framework of kind 'sla_policy', found: {found}")
+    policy = _only(lib, "sla_policy", problems)
+    if policy is None:
         return
-    policy = policies[0]
     if "clocks" not in policy.sections:
         problems.append(f"{policy.path}: missing section 'clocks'")
         return
