@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 
 from riskkit.cycles import Cycle, parse
-from riskkit.datapack import DataPack
 from riskkit.exceptions import ParameterError
-from riskkit.framework import Framework, Library, load_library
-from riskkit.metrics import Metrics, compute
+from riskkit.library import Library
+from riskkit.library.models import AppliesIf, AuditMethodology, Checklist
+from riskkit.metrics import Metrics
+from riskkit.pack import DataPack
 
 QUESTIONNAIRE_COLUMNS = (
     "item_id",
@@ -55,11 +56,6 @@ FINDING_COLUMNS = (
 _OPS = {">=": operator.ge, "<=": operator.le, "==": operator.eq, ">": operator.gt, "<": operator.lt}
 
 
-def _method(library: Library) -> dict[str, dict[str, dict[str, Any]]]:
-    raw = library.get("audit-methodology").raw
-    return {section: {e["ref_id"]: e for e in raw[section]} for section in ("results", "findings", "checks")}
-
-
 # ------------------------------------------------------------------------------------------------ questionnaires
 
 
@@ -67,14 +63,13 @@ def questionnaire(
     audit: str,
     cycle: str | Cycle,
     *,
+    library: Library,
     previous: str | Path | None = None,
-    library: Library | None = None,
 ) -> pd.DataFrame:
     """A questionnaire for ``audit``: every checklist item with its question, status ``to_review``; from a previous
     run folder or answers file, evidence, owner and notes are kept and maturity carried as the starting point."""
-    lib = library or load_library()
-    fw = lib.checklist(audit)
-    items = lib.checklist_items(audit)
+    fw = library.checklist(audit)
+    items = library.checklist_items(audit)
     q = pd.DataFrame(
         {
             "item_id": items["ref_id"],
@@ -224,19 +219,18 @@ def run_audit(
     audit: str,
     cycle: str | Cycle,
     *,
-    metrics: Metrics | None = None,
+    metrics: Metrics,
+    library: Library,
     previous_findings: str | Path | pd.DataFrame | None = None,
-    library: Library | None = None,
 ) -> AuditResult:
     """Score the pack's answers to ``audit`` for ``cycle``: results, data tests, domain and overall scores, findings
     (with the previous run's carried over) and quality checks."""
-    lib = library or load_library()
     cyc = parse(cycle)
-    fw = lib.checklist(audit)
-    method = _method(lib)
-    m = metrics if metrics is not None else compute(pack, cyc, library=lib)
-    items = _items(pack, audit, fw, lib, cyc, m, method)
-    domains, overall = _scores(items)
+    fw = library.checklist(audit)
+    method = library.audit_methodology
+    m = metrics
+    items = _items(pack, audit, fw, library, cyc, m, method)
+    domains, overall = _scores(items, method)
     previous = _load_previous(previous_findings, audit)
     findings = _findings(items, audit, cyc, method, previous, pack.meta.as_of)
     checks = _checks(items, findings, method)
@@ -244,19 +238,19 @@ def run_audit(
 
 
 def _items(
-    pack: DataPack, audit: str, fw: Framework, lib: Library, cycle: Cycle, m: Metrics, method: Mapping[str, Any]
+    pack: DataPack, audit: str, fw: Checklist, lib: Library, cycle: Cycle, m: Metrics, method: AuditMethodology
 ) -> pd.DataFrame:
     catalogue = lib.checklist_items(audit)
-    raw = {e.ref_id: e.data for e in fw.entries("items")}
+    rules = {item.ref_id: item.applies_if for item in fw.items}
     answers = pack.audits.get(audit)
     if answers is None:
         answers = pd.DataFrame(columns=["item_id", "status"])
     answers = answers.set_index("item_id")
-    from_answer = {v["from_answer"]: k for k, v in method["results"].items()}
+    from_answer = {r.from_answer: r.ref_id for r in method.results}
     surfaces = _surfaces(pack, cycle)
     rows = []
     for item in catalogue.itertuples():
-        applies, why = _applies(raw[item.ref_id].get("applies_if", "always"), pack, cycle, surfaces)
+        applies, why = _applies(rules[item.ref_id], pack, cycle, surfaces)
         a = answers.loc[item.ref_id] if item.ref_id in answers.index else None
         status = None if a is None else a.get("status")
         status = None if status is None or pd.isna(status) else str(status)
@@ -312,17 +306,17 @@ def _surfaces(pack: DataPack, cycle: Cycle) -> set[str]:
     return used
 
 
-def _applies(rule: Any, pack: DataPack, cycle: Cycle, surfaces: set[str]) -> tuple[bool, str]:
+def _applies(rule: AppliesIf, pack: DataPack, cycle: Cycle, surfaces: set[str]) -> tuple[bool, str]:
     """Whether an item applies to this pack and cycle, and why not."""
-    if rule in (None, "always"):
+    if rule.always:
         return True, "always"
     reasons = []
-    types = rule.get("service_type")
+    types = rule.service_type
     if types and pack.meta.service_type not in types:
         reasons.append(f"service type {pack.meta.service_type} not in {', '.join(types)}")
-    if rule.get("from") and cycle.end <= pd.Timestamp(str(rule["from"]), tz=cycle.start.tz):
-        reasons.append(f"in force from {rule['from']}, after this cycle")
-    wanted = rule.get("feature_surface")
+    if rule.from_ and cycle.end <= pd.Timestamp(rule.from_.isoformat(), tz=cycle.start.tz):
+        reasons.append(f"in force from {rule.from_.isoformat()}, after this cycle")
+    wanted = rule.feature_surface
     if wanted and not surfaces.intersection(wanted):
         reasons.append(f"no {', '.join(wanted)} surface")
     return (not reasons, "; ".join(reasons) if reasons else "applies")
@@ -354,8 +348,9 @@ def _data_test(item: Any, m: Metrics) -> dict[str, Any]:
     }
 
 
-def _scores(items: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
-    values = {"compliant": 1.0, "partial": 0.5, "non_compliant": 0.0}
+def _scores(items: pd.DataFrame, method: AuditMethodology) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Weighted score per domain and overall, from the methodology's result values."""
+    values = {r.ref_id: r.value for r in method.results if r.value is not None}
     rows = []
     for (domain, label), group in items.groupby(["domain", "domain_label"], sort=False):
         rows.append({"domain": domain, "label": label, **_summary(group, values)})
@@ -402,11 +397,10 @@ def _findings(
     items: pd.DataFrame,
     audit: str,
     cycle: Cycle,
-    method: Mapping[str, Any],
+    method: AuditMethodology,
     previous: pd.DataFrame,
     as_of: pd.Timestamp,
 ) -> pd.DataFrame:
-    rules = method["findings"]
     end = cycle.last_day
     today = min(as_of.tz_convert(cycle.start.tz).date(), end) if as_of is not None else end
     rows: dict[str, dict[str, Any]] = {}
@@ -419,7 +413,7 @@ def _findings(
         elif item.mandatory and item.result == "partial":
             kinds.append("partial_mandatory")
         for kind in kinds:
-            rule = rules[kind]
+            rule = method.finding(kind)
             fid = f"F-{audit}-{item.item_id}-{kind}"
             detail = (
                 f"{item.data_expected} is false (value {item.data_value:,.4g}) although answered met"
@@ -431,13 +425,13 @@ def _findings(
                 "audit": audit,
                 "item_id": item.item_id,
                 "kind": kind,
-                "severity": rule["severity"],
-                "description": f"{rule['label']['en']}: {detail}",
-                "recommended_action": rule["action"]["en"]
+                "severity": rule.severity,
+                "description": f"{rule.label.en}: {detail}",
+                "recommended_action": rule.action.en
                 + (f" ({item.item_id})" if kind != "data_contradiction" else ""),
                 "owner": item.owner or "unassigned",
                 "first_raised": cycle.id,
-                "due_date": str(end + pd.Timedelta(days=int(rule["due_days"])).to_pytimedelta()),
+                "due_date": str(end + pd.Timedelta(days=rule.due_days).to_pytimedelta()),
                 "status": "open",
                 "cycle": cycle.id,
             }
@@ -463,7 +457,7 @@ def _findings(
     return out.reset_index(drop=True)
 
 
-def _checks(items: pd.DataFrame, findings: pd.DataFrame, method: Mapping[str, Any]) -> pd.DataFrame:
+def _checks(items: pd.DataFrame, findings: pd.DataFrame, method: AuditMethodology) -> pd.DataFrame:
     applicable = items["applies"]
     answered = items["status"].isin(["met", "partial", "not_met", "not_applicable"])
     hits = {
@@ -477,7 +471,8 @@ def _checks(items: pd.DataFrame, findings: pd.DataFrame, method: Mapping[str, An
         "answered_without_assessor": answered & ((items["assessed_by"] == "") | (items["assessed_on"] == "")),
     }
     rows = []
-    for key, rule in method["checks"].items():
+    for rule in method.checks:
+        key = rule.ref_id
         if key == "overdue_finding":
             ids = findings.loc[findings["status"] == "overdue", "finding_id"].tolist()
         else:
@@ -485,8 +480,8 @@ def _checks(items: pd.DataFrame, findings: pd.DataFrame, method: Mapping[str, An
         rows.append(
             {
                 "check": key,
-                "description": rule["label"]["en"],
-                "status": "OK" if not ids else rule["status"],
+                "description": rule.label.en,
+                "status": "OK" if not ids else rule.status,
                 "count": len(ids),
                 "items": ", ".join(ids[:20]) + (" …" if len(ids) > 20 else ""),
             }

@@ -18,12 +18,12 @@ import pandas as pd
 
 from riskkit import schema
 from riskkit.cycles import Cycle, parse
-from riskkit.datapack import DataPack
 from riskkit.exceptions import ParameterError
-from riskkit.framework import Library, load_library
-from riskkit.metrics import ALL, Metrics, compute
+from riskkit.library import Library
+from riskkit.library.models import RiskMethodology, TrendRule
+from riskkit.metrics import ALL, Metrics
+from riskkit.pack import DataPack
 
-METHODOLOGY_ID = "risk-methodology"
 BANDS = ("low", "medium", "high", "critical")
 REGISTER_COLUMNS = (
     "row_id",
@@ -86,89 +86,71 @@ def score(value: float, thresholds: list[float], higher_is_better: bool = True) 
 
 @dataclass(frozen=True)
 class Methodology:
-    """The risk methodology framework, parsed."""
+    """The risk methodology framework (typed, checked when the library loaded) and the arithmetic it defines."""
 
-    id: str
-    version: str
-    raw: Mapping[str, Any] = field(repr=False)
+    fw: RiskMethodology = field(repr=False)
 
-    @classmethod
-    def load(cls, library: Library | None = None) -> Methodology:
-        fw = (library or load_library()).get(METHODOLOGY_ID)
-        m = cls(fw.id, fw.version, fw.raw)
-        m.check()
-        return m
+    @property
+    def id(self) -> str:
+        return self.fw.id
 
-    def section(self, name: str) -> dict[str, dict[str, Any]]:
-        return {e["ref_id"]: e for e in self.raw.get(name, [])}
+    @property
+    def version(self) -> str:
+        return self.fw.version
 
     @property
     def cells(self) -> list[list[str]]:
-        return self.section("matrix")["bands"]["cells"]
-
-    def check(self) -> None:
-        """Shape checks a hand-edited methodology must pass (5×5 monotone matrix, harms covered, RRF points)."""
-        problems = []
-        cells = self.cells
-        if len(cells) != 5 or any(len(r) != 5 for r in cells):
-            problems.append("matrix.cells must be 5 rows (likelihood 1-5) of 5 bands (severity 1-5)")
-        else:
-            rank = {b: i for i, b in enumerate(BANDS)}
-            if any(c not in rank for row in cells for c in row):
-                problems.append(f"matrix bands must be among {', '.join(BANDS)}")
-            else:
-                for i in range(5):
-                    for j in range(5):
-                        if (i and rank[cells[i][j]] < rank[cells[i - 1][j]]) or (
-                            j and rank[cells[i][j]] < rank[cells[i][j - 1]]
-                        ):
-                            problems.append(f"matrix is not monotone at likelihood {i + 1}, severity {j + 1}")
-        missing = [h for h in schema.HARM_CATEGORIES if h not in self.section("harm_severity")]
-        if missing:
-            problems.append("harm_severity lacks " + ", ".join(missing))
-        points = self.section("reduction")["rrf"]["points"]
-        if sorted(int(k) for k in points) != [1, 2, 3, 4, 5] or any(not 0 <= float(v) < 1 for v in points.values()):
-            problems.append("reduction.rrf.points must map 1..5 to factors in [0, 1)")
-        if problems:
-            from riskkit.exceptions import FrameworkError
-
-            raise FrameworkError(f"{METHODOLOGY_ID} {self.version}: " + "; ".join(problems))
+        return [list(row) for row in self.fw.matrix[0].cells]
 
     def band(self, likelihood: int, severity: int) -> str:
-        return self.cells[int(likelihood) - 1][int(severity) - 1]
+        return self.fw.matrix[0].cells[int(likelihood) - 1][int(severity) - 1]
 
     def rrf(self, effectiveness: float) -> float:
         """Risk-reduction factor for an effectiveness rating in [1, 5], interpolated between the points."""
         if math.isnan(effectiveness):
             return 0.0
-        points = self.section("reduction")["rrf"]["points"]
-        xs = sorted(int(k) for k in points)
-        return float(np.interp(effectiveness, xs, [float(points[x]) for x in xs]))
+        points = self.fw.reduction[0].points
+        xs = sorted(points)
+        return float(np.interp(effectiveness, xs, [points[x] for x in xs]))
 
     def response(self, band: str) -> str:
-        return self.section("responses")[band]["response"]
+        return self.fw.response(band).response
 
     def label(self, scale: str, level: int) -> str:
-        return str(self.section("scales")[scale]["levels"].get(level, ""))
+        return self.fw.scale(scale).levels.get(level, "")
 
     def frame(self) -> pd.DataFrame:
         """The methodology as a printable table (one row per rule)."""
         rows = []
+        sections = self.fw.sections()
         for name in ("likelihood_indicators", "likelihood_rules", "severity", "controls", "triggers"):
-            for e in self.raw.get(name, []):
-                detail = {
-                    k: v for k, v in e.items() if k not in ("ref_id", "label", "source", "confidence", "description")
-                }
+            for e in sections[name]:
+                detail = e.model_dump(exclude={"ref_id", "label", "source", "confidence", "description", "notes"})
                 rows.append(
                     {
                         "part": name.replace("_", " "),
-                        "rule": e["label"]["en"],
-                        "description": " ".join(str(e.get("description", "")).split()),
-                        "parameters": "; ".join(f"{k}={v}" for k, v in detail.items()),
-                        "confidence": e.get("confidence", ""),
+                        "rule": e.label.en,
+                        "description": " ".join(str(getattr(e, "description", "") or "").split()),
+                        "parameters": "; ".join(f"{k}={v}" for k, v in detail.items() if v is not None),
+                        "confidence": e.confidence,
                     }
                 )
         return pd.DataFrame(rows)
+
+    def harm_frame(self) -> pd.DataFrame:
+        """Per-harm severity ratings (scale, scope, irremediability, floor)."""
+        return pd.DataFrame(
+            [
+                {
+                    "harm": h.label.en,
+                    "scale": h.scale,
+                    "scope": h.scope,
+                    "irremediability": h.irremediability,
+                    "floor": h.floor,
+                }
+                for h in self.fw.harm_severity
+            ]
+        )
 
 
 # ------------------------------------------------------------------------------------------------ assessment
@@ -201,21 +183,21 @@ def assess(
     pack: DataPack,
     cycle: str | Cycle,
     *,
-    metrics: Metrics | None = None,
+    metrics: Metrics,
+    library: Library,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
-    library: Library | None = None,
 ) -> Assessment:
     """Score every harm × surface of the cycle, compare with the previous cycle and fire triggers.
 
     ``overrides`` lets the qualified team adjust a row by id: ``{"R-csam-live": {"likelihood": 5, "response":
     "reduce", "justification": "...", "by": "name"}}``; a justification is required and shown in the row.
     """
-    lib = library or load_library()
+    lib = library
     cyc = parse(cycle)
-    m = metrics if metrics is not None else compute(pack, cyc, library=lib)
+    m = metrics
     if m.cycle != cyc:
         raise ParameterError(f"metrics are for {m.cycle.id}, not {cyc.id}")
-    method = Methodology.load(lib)
+    method = Methodology(lib.risk_methodology)
     ctx = _Context.build(pack, cyc, m, method, lib)
     triggers = _triggers(pack, cyc, m, method, ctx)
     rows = []
@@ -300,7 +282,7 @@ def _action_profile(pack: DataPack, cycle: Cycle) -> tuple[dict[str, float], dic
 
 def _audit_ratings(pack: DataPack, method: Methodology) -> dict[str, tuple[float, str]]:
     """Per harm: audit rating (mean maturity + 1 over relevant audits' answered items) and its explanation."""
-    relevance = method.section("controls")["audit"].get("audits", {})
+    relevance = method.fw.controls.audit.audits
     out: dict[str, tuple[float, str]] = {}
     for harm in schema.HARM_CATEGORIES:
         values, names = [], []
@@ -322,36 +304,34 @@ def _score_row(harm: str, surface: str, which: str, ctx: _Context, method: Metho
     """Likelihood, severity, controls and residual of one cell for one cycle ('value' or 'previous_value')."""
     peak = ctx.get("peak_mau", which)
     per_million = peak / 1e6 if peak and not math.isnan(peak) else float("nan")
-    indicators = method.section("likelihood_indicators")
     evidence: list[str] = []
     parts: list[str] = []
     scores: list[int] = []
     values: dict[str, float] = {}
-    for key, ind in indicators.items():
-        if ind["level"] == "surface":
-            raw = ctx.get(ind["metric"], which, harm, "surface", surface)
+    for ind in method.fw.likelihood_indicators:
+        if ind.level == "surface":
+            raw = ctx.get(ind.metric, which, harm, "surface", surface)
             raw = 0.0 if math.isnan(raw) and not math.isnan(ctx.get("decisions", which)) else raw
         else:
-            raw = ctx.get(ind["metric"], which, harm)
-        value = raw / per_million if ind.get("per_million_users") else raw
-        values[key] = value
-        s = score(value, [float(x) for x in ind["thresholds"]])
+            raw = ctx.get(ind.metric, which, harm)
+        value = raw / per_million if ind.per_million_users else raw
+        values[ind.ref_id] = value
+        s = score(value, ind.thresholds)
         if s == 0:
-            parts.append(f"{ind['label']['en']}: not available")
+            parts.append(f"{ind.label.en}: not available")
             continue
-        adjusted = max(1, s - int(ind.get("discount", 0)))
-        unit = "" if not ind.get("per_million_users") else " per million users"
-        shown = f"{value:,.1f}{unit}" if ind.get("per_million_users") else f"{value:.5f}"
-        step = f"score {s}" + (f" − {ind['discount']} (not surface-specific) = {adjusted}" if adjusted != s else "")
-        parts.append(f"{ind['label']['en']}: {shown} ({step}; thresholds {ind['thresholds']})")
+        adjusted = max(1, s - ind.discount)
+        shown = f"{value:,.1f} per million users" if ind.per_million_users else f"{value:.5f}"
+        step = f"score {s}" + (f" − {ind.discount} (not surface-specific) = {adjusted}" if adjusted != s else "")
+        parts.append(f"{ind.label.en}: {shown} ({step}; thresholds {ind.thresholds})")
         scores.append(adjusted)
-        evidence.append(f"{ind['metric']}[{harm}{'/' + surface if ind['level'] == 'surface' else ''}]")
-    rules = method.section("likelihood_rules")
+        evidence.append(f"{ind.metric}[{harm}{'/' + surface if ind.level == 'surface' else ''}]")
+    rules = method.fw.likelihood_rules
     no_evidence = not scores
-    likelihood = max(scores) if scores else int(rules["no_evidence"]["default"])
+    likelihood = max(scores) if scores else rules.no_evidence.default
     if no_evidence:
         parts.append(f"no indicator available: precautionary default {likelihood}")
-    growth, grew = _growth(harm, surface, ctx, which, rules["trend"])
+    growth, grew = _growth(harm, surface, ctx, which, rules.trend)
     if grew and likelihood < 5:
         likelihood += 1
         parts.append(f"sharp rise: +{growth:.0%} enforcement vs the previous cycle (significant) → +1")
@@ -359,20 +339,20 @@ def _score_row(harm: str, surface: str, which: str, ctx: _Context, method: Metho
         parts
     )
 
-    sev = method.section("harm_severity")[harm]
-    reach_rule = method.section("severity")["reach"]
-    vulnerable = method.section("severity")["vulnerable_users"]
-    scale = int(sev["scale"])
-    sev_parts = [f"base scale {scale}, scope {sev['scope']}, irremediability {sev['irremediability']} for {harm}"]
+    sev = method.fw.harm(harm)
+    reach_rule = method.fw.severity.reach
+    vulnerable = method.fw.severity.vulnerable_users
+    scale = sev.scale
+    sev_parts = [f"base scale {scale}, scope {sev.scope}, irremediability {sev.irremediability} for {harm}"]
     views = ctx.reach.get(harm, float("nan")) if which == "value" else float("nan")
-    reach_score = score(views, [float(x) for x in reach_rule["thresholds"]])
+    reach_score = score(views, reach_rule.thresholds)
     if reach_score > scale:
         sev_parts.append(f"scale raised to {reach_score} by median {views:,.0f} views before action")
         scale = reach_score
-    scope = int(sev["scope"])
+    scope = sev.scope
     minors_share = ctx.get("minors_share", which)
-    minor_feature = surface in ctx.minor_surfaces and minors_share >= float(vulnerable["minors_share"])
-    minor_items = ctx.involves_minor.get(harm, 0.0) >= float(vulnerable["involves_minor_share"])
+    minor_feature = surface in ctx.minor_surfaces and minors_share >= vulnerable.minors_share
+    minor_items = ctx.involves_minor.get(harm, 0.0) >= vulnerable.involves_minor_share
     if (minor_feature or minor_items) and scope < 5:
         why = (
             f"{minors_share:.1%} of users are minors and {surface} carries a feature open to minors"
@@ -381,11 +361,11 @@ def _score_row(harm: str, surface: str, which: str, ctx: _Context, method: Metho
         )
         scope += 1
         sev_parts.append(f"scope +1 for vulnerable users ({why})")
-    irremediability = int(sev["irremediability"])
+    irremediability = sev.irremediability
     severity = max(scale, scope, irremediability)
-    if severity < int(sev["floor"]):
-        sev_parts.append(f"floor {sev['floor']} for {harm}")
-        severity = int(sev["floor"])
+    if severity < sev.floor:
+        sev_parts.append(f"floor {sev.floor} for {harm}")
+        severity = sev.floor
     severity_expl = (
         f"Severity {severity} ({method.label('severity', severity)}) = highest of scale {scale}, scope {scope}, "
         f"irremediability {irremediability}: " + "; ".join(sev_parts)
@@ -427,19 +407,19 @@ def _score_row(harm: str, surface: str, which: str, ctx: _Context, method: Metho
     }
 
 
-def _growth(harm: str, surface: str, ctx: _Context, which: str, rule: Mapping[str, Any]) -> tuple[float, bool]:
+def _growth(harm: str, surface: str, ctx: _Context, which: str, rule: TrendRule) -> tuple[float, bool]:
     if which != "value":
         return float("nan"), False  # the previous cycle's own trend needs the cycle before it
     row = ctx.metrics.row("actions_enforced", harm, "malaysia", "surface", surface)
     if row is None or not row["previous_value"]:
         return float("nan"), False
     growth = row["value"] / row["previous_value"] - 1
-    significant = pd.notna(row["p_value"]) and row["p_value"] < float(rule["significance"])
-    return growth, bool(growth >= float(rule["min_growth"]) and significant)
+    significant = pd.notna(row["p_value"]) and row["p_value"] < rule.significance
+    return growth, bool(growth >= rule.min_growth and significant)
 
 
 def _controls(harm: str, which: str, ctx: _Context, method: Methodology) -> tuple[dict[str, float], str, list[str]]:
-    rules = method.section("controls")
+    rules = method.fw.controls
     ratings: dict[str, float] = {}
     parts: list[str] = []
     evidence: list[str] = []
@@ -447,7 +427,7 @@ def _controls(harm: str, which: str, ctx: _Context, method: Methodology) -> tupl
     sla = [(c, v) for c, v in sla if not math.isnan(v)]
     if sla:
         clock, worst = min(sla, key=lambda cv: cv[1])
-        r = score(worst, rules["sla"]["thresholds"])
+        r = score(worst, rules.sla.thresholds)
         ratings["sla"] = r
         parts.append(f"lowest clock share {worst:.3f} ({clock}) → rating {r}")
         evidence.append(f"{clock}[{harm}]")
@@ -455,7 +435,7 @@ def _controls(harm: str, which: str, ctx: _Context, method: Methodology) -> tupl
         ratings["sla"] = float("nan")
     proactive = ctx.get("proactive_rate", which, harm)
     if not math.isnan(proactive):
-        r = score(proactive, rules["proactive"]["thresholds"])
+        r = score(proactive, rules.proactive.thresholds)
         ratings["proactive"] = r
         parts.append(f"proactive rate {proactive:.3f} → rating {r}")
         evidence.append(f"proactive_rate[{harm}]")
@@ -466,8 +446,8 @@ def _controls(harm: str, which: str, ctx: _Context, method: Methodology) -> tupl
     rate = ctx.get("reversal_rate", which, harm)
     if which == "previous_value":
         decided = float("nan") if reversal is None else reversal["denominator"]  # same floor test as current
-    if not math.isnan(rate) and decided >= float(rules["accuracy"]["min_appeals"]):
-        r = score(rate, rules["accuracy"]["thresholds"], higher_is_better=False)
+    if not math.isnan(rate) and decided >= (rules.accuracy.min_appeals or 0):
+        r = score(rate, rules.accuracy.thresholds, higher_is_better=rules.accuracy.higher_is_better)
         ratings["accuracy"] = r
         parts.append(f"reversal rate {rate:.3f} on {decided:.0f} decided appeals → rating {r}")
         evidence.append(f"reversal_rate[{harm}]")
@@ -538,7 +518,7 @@ def _finish_row(
     return {
         "row_id": row_id,
         "harm": harm,
-        "harm_label": method.section("harm_severity")[harm]["label"]["en"],
+        "harm_label": method.fw.harm(harm).label.en,
         "surface": surface,
         "likelihood": cur["likelihood"],
         "likelihood_label": method.label("likelihood", cur["likelihood"]),
@@ -586,7 +566,7 @@ TRIGGER_COLUMNS = ("trigger", "label", "detail", "harms", "surfaces")
 
 
 def _triggers(pack: DataPack, cycle: Cycle, m: Metrics, method: Methodology, ctx: _Context) -> pd.DataFrame:
-    rules = method.section("triggers")
+    rules = method.fw.triggers
     rows = []
     for feature, surfaces in _launched(pack, cycle).items():
         rows.append(
@@ -597,7 +577,7 @@ def _triggers(pack: DataPack, cycle: Cycle, m: Metrics, method: Methodology, ctx
                 "surfaces": ";".join(surfaces),
             }
         )
-    points = float(rules["demographic_shift"]["share_points"])
+    points = rules.demographic_shift.share_points or 0.0
     for metric, what in (("minors_share", "under-18"), ("under16_share", "under-16")):
         row = ctx.row(metric)
         if row is not None and pd.notna(row["change"]) and abs(row["change"]) >= points:
@@ -631,16 +611,16 @@ def _triggers(pack: DataPack, cycle: Cycle, m: Metrics, method: Methodology, ctx
                     "surfaces": "all",
                 }
             )
-    growth = rules["volume_growth"]
+    growth = rules.volume_growth
     for harm in schema.HARM_CATEGORIES:
         row = ctx.row("actions_enforced", harm)
         if row is None or not row["previous_value"]:
             continue
         change = row["value"] / row["previous_value"] - 1
         if (
-            change >= float(growth["min_growth"])
+            change >= (growth.min_growth or 0.0)
             and pd.notna(row["p_value"])
-            and row["p_value"] < growth["significance"]
+            and row["p_value"] < (growth.significance or 0.05)
         ):
             rows.append(
                 {
@@ -651,7 +631,7 @@ def _triggers(pack: DataPack, cycle: Cycle, m: Metrics, method: Methodology, ctx
                 }
             )
     out = pd.DataFrame(rows, columns=[c for c in TRIGGER_COLUMNS if c != "label"])
-    out.insert(1, "label", out["trigger"].map(lambda k: rules[k]["label"]["en"]))
+    out.insert(1, "label", out["trigger"].map(lambda k: getattr(rules, k).label.en))
     return out
 
 

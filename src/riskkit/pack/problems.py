@@ -1,4 +1,4 @@
-"""Validation problems and the report that collects them (all of them, not the first)."""
+"""Validation problems, the report that collects them (all of them, not the first), and where they are found."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 Severity = Literal["error", "warning", "info"]
@@ -169,3 +171,57 @@ class ValidationReport:
         order = {"error": 0, "warning": 1, "info": 2}
         rows.sort(key=lambda r: (order[r["severity"]], list(KINDS).index(r["kind"]) if r["kind"] in KINDS else 99))
         return pd.DataFrame(rows, columns=["severity", "kind", "count", "meaning"])
+
+
+@dataclass
+class FileContext:
+    """Where we are: the report, the file being read and how its rows are numbered."""
+
+    report: ValidationReport
+    file: str
+    row_offset: int  # add to a 0-based record index to get the row as the file shows it
+    tz: ZoneInfo | None
+    as_of: pd.Timestamp
+
+    @property
+    def text_input(self) -> bool:
+        """True for CSV/XLSX (every cell is text), False for Parquet and in-memory frames (typed)."""
+        return self.row_offset == 2
+
+    def flag(
+        self,
+        kind: str,
+        mask: np.ndarray | pd.Series,
+        values: pd.Series | None,
+        column: str | None,
+        expected: str = "",
+        detail: str = "",
+        severity: Severity = "error",
+        related: tuple[str, pd.Series] | None = None,
+    ) -> int:
+        """Record one problem per True in ``mask`` (examples capped, totals exact); return how many.
+
+        ``related`` names another column whose value on the same row is shown in the message.
+        """
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        for pos in positions[:EXAMPLES_KEPT]:
+            value = None if values is None else cell_text(values.iloc[pos])
+            text = detail if related is None else f"{related[0]} is {cell_text(related[1].iloc[pos])}"
+            self.report.add(
+                Problem(severity, kind, self.file, int(pos) + self.row_offset, column, value, expected, text)
+            )
+        rest = len(positions) - min(len(positions), EXAMPLES_KEPT)
+        if rest:
+            self.report.totals[(severity, kind)] += rest
+        return len(positions)
+
+    def problem(self, kind: str, severity: Severity = "error", **kw: Any) -> None:
+        self.report.add(Problem(severity, kind, self.file, **kw))
+
+
+def cell_text(value: Any) -> str:
+    if value is None or (not isinstance(value, (str, tuple, list)) and pd.isna(value)):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return (value.tz_convert("Asia/Kuala_Lumpur") if value.tzinfo else value).isoformat()
+    return str(value)

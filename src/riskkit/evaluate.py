@@ -1,0 +1,314 @@
+"""Evaluate a reporting cycle once: metrics, risk assessment, audits, plan status, report tables, provenance.
+
+``evaluate(pack, cycle, library=lib)`` is the one place a cycle is computed. The runner calls it once per run and
+saves the :class:`~riskkit.result.CycleResult` in the run folder; every notebook, workbook and export is a view of
+that result, so no two documents of a run can disagree.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from riskkit.audit import AuditResult, run_audit
+from riskkit.cycles import REPORTING_TZ, Cycle, parse
+from riskkit.exceptions import ParameterError
+from riskkit.library import Library
+from riskkit.metrics import Metrics, compute, definitions_frame
+from riskkit.pack import DataPack
+from riskkit.reports import mcmc, overview, public, records
+from riskkit.reports.disclosure import DEFAULT_THRESHOLD, Disclosure
+from riskkit.result import CycleResult
+from riskkit.risk import Assessment, assess
+
+log = logging.getLogger(__name__)
+
+#: The MCMC half-yearly report's tables, in the order of the report and of its workbook's sheets.
+MCMC_TABLES = (
+    "users_and_licence",
+    "risk_summary",
+    "top_risks",
+    "triggers",
+    "safety_measures",
+    "automated_tools",
+    "harm_handling",
+    "reports",
+    "reports_by_reporter",
+    "appeals",
+    "appeals_by_decider",
+    "authority_requests",
+    "requests_by_agency",
+    "requests_by_kind",
+    "compliance_challenges",
+    "online_safety_plan",
+    "significant_changes",
+    "risks_moved",
+    "record_keeping",
+)
+PUBLIC_TABLES = ("harm", "handling", "support", "rates", "reports", "requests")
+
+
+def evaluate(
+    pack: DataPack,
+    cycle: str | Cycle,
+    *,
+    library: Library,
+    previous: str | Path | CycleResult | None = None,
+    disclosure_threshold: int = DEFAULT_THRESHOLD,
+    risk_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> CycleResult:
+    """Compute everything the cycle's documents show, once.
+
+    ``previous`` is the previous cycle's run folder (or its result): its findings carry over and its risk register
+    is compared. ``disclosure_threshold`` governs the public tables. Raises :class:`ParameterError` on bad input.
+    """
+    cyc = parse(cycle)
+    log.info("evaluating %s", cyc.id)
+    before = _previous(previous)
+    m = compute(pack, cyc, library=library)
+    assessment = assess(pack, cyc, metrics=m, library=library, overrides=risk_overrides)
+    audits = {
+        name: run_audit(pack, name, cyc, metrics=m, library=library, previous_findings=_findings(before, name))
+        for name in library.checklists()
+    }
+    disclosure = Disclosure.for_library(library, disclosure_threshold)
+    record_rows, completeness = records.record_keeping(pack, cyc)
+    del record_rows  # exported by the runner straight from the pack; the result keeps the completeness only
+
+    tables: dict[str, pd.DataFrame] = {
+        "context": overview.context_table(pack, cyc, m, library),
+        "data_quality": overview.data_quality(pack, m),
+        "metrics": m.table,
+        "metric_definitions": definitions_frame(library),
+        "key_metrics": overview.key_metrics(m),
+        "inputs": overview.inputs_table(pack),
+        "frameworks": library.describe(),
+    }
+    tables.update(_risk_tables(assessment, before))
+    for name, result in audits.items():
+        tables.update(_audit_tables(result))
+    plan = mcmc.online_safety_plan(list(audits.values()), library)
+    tables.update({f"mcmc.{k}": v for k, v in _mcmc_tables(pack, cyc, m, assessment, audits, plan, library).items()})
+    tables["mcmc.record_keeping"] = completeness
+    launched = _features_launched(pack, cyc)
+    publics = {
+        "harm": public.public_harm_table(m, disclosure, library),
+        "handling": public.public_handling_table(m, disclosure, library),
+        "support": public.public_support_table(m, launched, disclosure),
+        "rates": public.public_rates_table(m, disclosure),
+        "reports": public.public_reports_table(m, disclosure),
+        "requests": public.public_requests_table(m, disclosure),
+    }
+    for key, table in publics.items():
+        tables[f"public.{key}"] = table.frame
+        tables[f"public.{key}.suppressed"] = table.log
+
+    scalars = {
+        "platform": {
+            "name": pack.meta.platform_name,
+            "service_type": pack.meta.service_type,
+            "licence_id": pack.meta.licence_id,
+        },
+        "cycle": _cycle_scalars(cyc),
+        "as_of": pack.meta.as_of.tz_convert(REPORTING_TZ).isoformat(),
+        "time_resolution": pack.meta.time_resolution,
+        "versions": overview.versions(library),
+        "metrics": {"unavailable": dict(m.unavailable)},
+        "risk": {"methodology": f"{assessment.methodology.id} {assessment.methodology.version}"},
+        "audits": {name: {"framework": r.framework, "overall": _plain(r.overall)} for name, r in audits.items()},
+        "public": {
+            "threshold": disclosure.threshold,
+            "titles": {key: t.title for key, t in publics.items()},
+        },
+        "previous": {"cycle": before.cycle_id if before is not None else None},
+        "warnings": _warnings(pack, cyc),
+    }
+    return CycleResult(scalars, tables)
+
+
+# --------------------------------------------------------------------------------------------------- pieces
+
+
+def _previous(previous: str | Path | CycleResult | None) -> CycleResult | None:
+    if previous is None or isinstance(previous, CycleResult):
+        return previous
+    text = str(previous).strip()
+    if text in ("", "None"):
+        return None
+    path = Path(text)
+    if not path.exists():
+        raise ParameterError(f"previous run: {path} does not exist")
+    return CycleResult.load(path)
+
+
+def _findings(before: CycleResult | None, audit: str) -> pd.DataFrame | None:
+    if before is None:
+        return None
+    name = f"audit.{audit}.findings"
+    return before[name] if name in before else None
+
+
+def _risk_tables(a: Assessment, before: CycleResult | None) -> dict[str, pd.DataFrame]:
+    register = a.register
+    cells = a.methodology.cells
+    matrix = pd.DataFrame(
+        [{"likelihood": i + 1, **{f"severity {j + 1}": band for j, band in enumerate(row)}} for i, row in enumerate(cells)]
+    )
+    out = {
+        "risk.register": register,
+        "risk.triggers": a.triggers,
+        "risk.checks": a.checks,
+        "risk.methodology": a.methodology.frame(),
+        "risk.harm_severity": a.methodology.harm_frame(),
+        "risk.matrix": matrix,
+    }
+    if before is not None and "risk.register" in before:
+        out["risk.changes_since_previous_run"] = _register_changes(register, before["risk.register"])
+    return out
+
+
+def _register_changes(register: pd.DataFrame, earlier: pd.DataFrame) -> pd.DataFrame:
+    """Band changes of each row against a previous run's register (new, dropped, or band a → band b)."""
+    merged = register[["row_id", "residual_band", "residual_score"]].merge(
+        earlier[["row_id", "residual_band", "residual_score"]],
+        on="row_id",
+        how="outer",
+        suffixes=("", "_before"),
+        indicator=True,
+    )
+    merged["change"] = merged["_merge"].map({"left_only": "new", "right_only": "dropped", "both": ""}).astype(str)
+    moved = (merged["_merge"] == "both") & (merged["residual_band"] != merged["residual_band_before"])
+    merged.loc[moved, "change"] = merged.loc[moved, "residual_band_before"] + " → " + merged.loc[moved, "residual_band"]
+    changed = merged[merged["change"] != ""]
+    return changed[["row_id", "residual_band_before", "residual_band", "change"]].reset_index(drop=True)
+
+
+def _audit_tables(r: AuditResult) -> dict[str, pd.DataFrame]:
+    return {
+        f"audit.{r.audit}.items": r.items,
+        f"audit.{r.audit}.domains": r.domains,
+        f"audit.{r.audit}.findings": r.findings,
+        f"audit.{r.audit}.checks": r.checks,
+    }
+
+
+def _mcmc_tables(
+    pack: DataPack,
+    cyc: Cycle,
+    m: Metrics,
+    a: Assessment,
+    audits: dict[str, AuditResult],
+    plan: pd.DataFrame,
+    library: Library,
+) -> dict[str, pd.DataFrame]:
+    register = a.register
+    t = m.table
+    changes = t[(t["scope"] == "malaysia") & (t["dimension"] == "") & (t["significant"].fillna(False).astype(bool))][
+        ["metric", "category", "previous_value", "value", "change", "p_value"]
+    ]
+    out = {
+        "users_and_licence": overview.context_table(pack, cyc, m, library),
+        "risk_summary": mcmc.risk_summary(a),
+        "top_risks": register.head(10)[
+            ["row_id", "harm_label", "surface", "inherent_band", "residual_band", "residual_score", "response", "trend"]
+        ],
+        "triggers": a.triggers,
+        "safety_measures": mcmc.metric_section(m, SAFETY_METRICS),
+        "automated_tools": _automated_tools(pack, cyc),
+        "harm_handling": mcmc.harm_handling(m, library),
+        "reports": mcmc.metric_section(m, REPORT_METRICS),
+        "reports_by_reporter": mcmc.metric_section(m, ["reports_received"], dimension="reporter_type"),
+        "appeals": mcmc.metric_section(
+            m, ["appeals_filed", "appeal_rate", "reversal_rate", "appeal_decision_median_h"]
+        ),
+        "appeals_by_decider": mcmc.metric_section(m, ["reversal_rate"], dimension="decision_by"),
+        "authority_requests": mcmc.metric_section(
+            m, ["requests_received", "request_compliance_rate", "request_response_median_h", "request_response_p90_h"]
+        ),
+        "requests_by_agency": mcmc.metric_section(m, ["requests_received"], dimension="agency"),
+        "requests_by_kind": mcmc.metric_section(m, ["requests_received"], dimension="kind"),
+        "compliance_challenges": mcmc.compliance_challenges(list(audits.values()), a),
+        "online_safety_plan": plan,
+        "significant_changes": changes,
+        "risks_moved": register[register["trend"].isin(["up", "down"])][
+            ["row_id", "harm_label", "surface", "previous_residual_band", "residual_band", "trend"]
+        ],
+    }
+    return out
+
+
+SAFETY_METRICS = (
+    "moderators_fte",
+    "moderators_per_million_users",
+    "actions_per_moderator",
+    "training_hours_per_moderator",
+    "wellbeing_hours_per_moderator",
+    "languages_covered",
+    "local_languages_missing",
+    "automated_detection_share",
+    "automated_decision_share",
+    "proactive_rate",
+)
+REPORT_METRICS = (
+    "reports_received",
+    "report_ack_median_h",
+    "report_assess_median_h",
+    "sla.onsa.report_ack_1h",
+    "sla.onsa.report_assess_12h",
+    "report_actioned_rate",
+    "report_dismissal_rate",
+    "report_duplicate_rate",
+    "reports_open_at_cycle_end",
+)
+
+
+def _automated_tools(pack: DataPack, cyc: Cycle) -> pd.DataFrame:
+    capacity = pack.get("capacity")
+    if capacity is None:
+        return pd.DataFrame({"tool": pd.Series([], dtype="object")})
+    months = {str(p) for p in cyc.months}
+    tools = capacity[capacity["month"].astype(str).isin(months)]["automated_tools"]
+    return pd.DataFrame({"tool": sorted({t for v in tools for t in v})}, columns=["tool"])
+
+
+def _features_launched(pack: DataPack, cyc: Cycle) -> int:
+    features = pack.get("feature_changes")
+    if features is None:
+        return 0
+    return int(((features["launched_at"] >= cyc.start) & (features["launched_at"] < cyc.end)).sum())
+
+
+def _cycle_scalars(cyc: Cycle) -> dict[str, Any]:
+    return {
+        "id": cyc.id,
+        "kind": cyc.kind,
+        "label": cyc.label,
+        "start": cyc.start.isoformat(),
+        "end_exclusive": cyc.end.isoformat(),
+        "last_day": cyc.last_day.isoformat(),
+        "previous": cyc.previous().id,
+    }
+
+
+def _warnings(pack: DataPack, cyc: Cycle) -> list[str]:
+    out = []
+    if not cyc.is_complete(pack.meta.as_of):
+        out.append(
+            f"the data is as of {pack.meta.as_of.tz_convert(REPORTING_TZ):%Y-%m-%d %H:%M} MYT, before the end of "
+            f"{cyc.id}: this result covers the cycle only in part"
+        )
+    return out
+
+
+def _plain(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON-safe copy (NaN → None, numpy scalars → Python)."""
+    out: dict[str, Any] = {}
+    for k, v in mapping.items():
+        if hasattr(v, "item"):
+            v = v.item()
+        out[k] = None if isinstance(v, float) and v != v else v
+    return out

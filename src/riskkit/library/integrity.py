@@ -1,0 +1,208 @@
+"""Cross-reference checks over a whole library: what no single file's schema can see.
+
+Every reference ``framework-id:ref_id`` must resolve; the harm taxonomy must map every harm key to every listed
+instrument; clocks must name timestamp columns of the data contract; checklist items must cite loaded frameworks or
+declared standards and test registered metrics; the risk methodology must use registered metrics and known audits.
+All problems are collected and reported together.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from riskkit import schema
+from riskkit.library.models import SINGLE_KINDS, Checklist, Header, Instrument, is_reference
+
+if TYPE_CHECKING:
+    from riskkit.library import Library
+
+
+def check(lib: Library) -> list[str]:
+    """Every cross-reference problem of ``lib`` (empty when it is consistent)."""
+    problems: list[str] = []
+    for kind in SINGLE_KINDS:
+        found = [fw for fw in lib.frameworks.values() if fw.kind == kind]
+        if len(found) != 1:
+            where = ", ".join(str(lib.paths[fw.id]) for fw in found) or "none"
+            problems.append(f"expected exactly one framework of kind {kind!r}, found: {where}")
+    for fw in lib.frameworks.values():
+        _unique_refs(fw, lib.paths[fw.id], problems)
+        _references(lib, fw, lib.paths[fw.id], problems)
+    audits: dict[str, Path] = {}
+    for fw in lib.frameworks.values():
+        if isinstance(fw, Checklist):
+            path = lib.paths[fw.id]
+            if fw.audit in audits:
+                problems.append(f"{path}: top level: field 'audit': {fw.audit!r} is already used by {audits[fw.audit]}")
+            audits.setdefault(fw.audit, path)
+            _checklist(lib, fw, path, problems)
+    if not problems:  # the checks below rely on exactly one framework of each single kind
+        _taxonomy(lib, problems)
+        _clocks(lib, problems)
+        _thresholds(lib, problems)
+        _metrics(lib, problems)
+        _risk(lib, set(audits), problems)
+    return problems
+
+
+def dangling(lib: Library, ref: str) -> str | None:
+    """Why ``framework-id:ref_id`` does not resolve, or None if it does."""
+    if not is_reference(ref):
+        return "must be written framework-id:ref_id"
+    fw_id, ref_id = ref.split(":", 1)
+    if fw_id not in lib.frameworks:
+        return f"no framework {fw_id!r} is loaded"
+    if lib.frameworks[fw_id].find(ref_id) is None:
+        return f"framework {fw_id!r} has no entry {ref_id!r}"
+    return None
+
+
+def _unique_refs(fw: Header, path: Path, problems: list[str]) -> None:
+    seen: dict[str, str] = {}
+    for section, entries in fw.sections().items():
+        for i, e in enumerate(entries):
+            if e.ref_id in seen:
+                where = "in the same section" if seen[e.ref_id] == section else f"(also in section {seen[e.ref_id]!r})"
+                problems.append(f"{path}: entry {e.ref_id!r} ({section}[{i}]): duplicate ref_id {where}")
+            seen.setdefault(e.ref_id, section)
+
+
+def _references(lib: Library, fw: Header, path: Path, problems: list[str]) -> None:
+    if isinstance(fw, Instrument):
+        if fw.issued_under and (why := dangling(lib, fw.issued_under)):
+            problems.append(f"{path}: top level: field 'issued_under': {fw.issued_under!r}: {why}")
+        for ob in fw.obligations:
+            for ref in ob.implements:
+                if why := dangling(lib, ref):
+                    problems.append(f"{path}: entry {ob.ref_id!r}: field 'implements': {ref!r}: {why}")
+        for h in fw.harms:
+            for key in ("renamed_to", "renamed_from"):
+                value = getattr(h, key)
+                if value is not None and fw.find(value) is None:
+                    problems.append(f"{path}: entry {h.ref_id!r}: field {key!r}: {value!r} is not an entry of {fw.id!r}")
+    clocks = getattr(fw, "clocks", None) or []
+    for c in clocks:
+        if c.implements and (why := dangling(lib, c.implements)):
+            problems.append(f"{path}: entry {c.ref_id!r}: field 'implements': {c.implements!r}: {why}")
+
+
+def _checklist(lib: Library, fw: Checklist, path: Path, problems: list[str]) -> None:
+    domains = {d.ref_id for d in fw.domains}
+    external = {s.ref_id for s in fw.external_standards}
+    registered = lib.metric_ids() if _single(lib, "metric_registry") else None
+    for item in fw.items:
+        here = f"{path}: entry {item.ref_id!r}"
+        if item.domain not in domains:
+            problems.append(f"{here}: field 'domain': {item.domain!r} is not a declared domain: {', '.join(sorted(domains))}")
+        for key, refs in item.references.items():
+            if key in lib.frameworks:
+                for ref in refs:
+                    if why := dangling(lib, f"{key}:{ref}"):
+                        problems.append(f"{here}: field 'references.{key}': {ref!r}: {why}")
+            elif key not in external:
+                problems.append(
+                    f"{here}: field 'references': {key!r} is neither a loaded framework nor declared in "
+                    "external_standards"
+                )
+        test = item.data_test
+        if test is not None and registered is not None and test.metric not in registered:
+            problems.append(f"{here}: field 'data_test.metric': {test.metric!r} is not a registered metric")
+
+
+def _single(lib: Library, kind: str) -> bool:
+    return sum(fw.kind == kind for fw in lib.frameworks.values()) == 1
+
+
+def _taxonomy(lib: Library, problems: list[str]) -> None:
+    tax = lib.taxonomy
+    path = lib.paths[tax.id]
+    targets: dict[str, set[str]] = {}
+    for inst in tax.instruments:
+        target = lib.frameworks.get(inst)
+        if not isinstance(target, Instrument) or not target.harms:
+            problems.append(f"{path}: top level: field 'instruments': {inst!r} is not a loaded instrument with harms")
+        else:
+            targets[inst] = {h.ref_id for h in target.harms}
+    if tax.priority_from not in tax.instruments:
+        problems.append(f"{path}: top level: field 'priority_from': {tax.priority_from!r} is not one of the instruments")
+    keys = [e.ref_id for e in tax.harms]
+    for key in schema.HARM_CATEGORIES:
+        if key not in keys:
+            problems.append(f"{path}: top level: field 'harms': harm key {key!r} of the data contract is missing")
+    for e in tax.harms:
+        here = f"{path}: entry {e.ref_id!r}"
+        for inst in sorted(set(e.maps_to) - set(tax.instruments)):
+            problems.append(f"{here}: field 'maps_to.{inst}': not one of the taxonomy's instruments")
+        for inst in sorted(set(e.mapping_confidence) - set(tax.instruments)):
+            problems.append(f"{here}: field 'mapping_confidence.{inst}': not one of the taxonomy's instruments")
+        for inst in tax.instruments:
+            refs = e.maps_to.get(inst)
+            if refs is None:
+                problems.append(f"{here}: field 'maps_to.{inst}': missing (give a list, [] with an unmapped_reason)")
+                continue
+            if not refs and inst not in e.unmapped_reason:
+                problems.append(f"{here}: field 'unmapped_reason.{inst}': maps to nothing in {inst!r} but says not why")
+            for ref in refs:
+                if inst in targets and ref not in targets[inst]:
+                    problems.append(f"{here}: field 'maps_to.{inst}': {ref!r} is not a harm entry of {inst!r}")
+
+
+def _clocks(lib: Library, problems: list[str]) -> None:
+    fw = lib.sla
+    path = lib.paths[fw.id]
+    for c in fw.clocks:
+        here = f"{path}: entry {c.ref_id!r}"
+        if c.instrument not in lib.frameworks:
+            problems.append(f"{here}: field 'instrument': {c.instrument!r} is not a loaded framework")
+        table = schema.TABLES.get(c.table)
+        if table is None:
+            problems.append(f"{here}: field 'table': {c.table!r} is not a table of the data contract")
+            continue
+        for key in ("start", "stop"):
+            col = getattr(c, key)
+            if col not in table.column_names or table.column(col).kind != "timestamp":
+                problems.append(f"{here}: field {key!r}: {col!r} is not a timestamp column of table {table.name!r}")
+        if c.stop_actions is not None and "action" not in table.column_names:
+            problems.append(f"{here}: field 'stop_actions': table {table.name!r} has no 'action' column")
+
+
+def _thresholds(lib: Library, problems: list[str]) -> None:
+    fw = lib.thresholds_framework
+    for t in fw.thresholds:
+        if t.instrument not in lib.frameworks:
+            problems.append(
+                f"{lib.paths[fw.id]}: entry {t.ref_id!r}: field 'instrument': {t.instrument!r} is not a loaded framework"
+            )
+
+
+def _metrics(lib: Library, problems: list[str]) -> None:
+    fw = lib.metric_registry
+    path = lib.paths[fw.id]
+    templates = [m.ref_id for m in fw.metrics if m.template]
+    if len(templates) > 1:
+        problems.append(f"{path}: top level: field 'metrics': at most one template entry, got {', '.join(templates)}")
+    for m in fw.metrics:
+        unknown = [t for t in re.split(r"[+|]", m.table) if t not in schema.TABLES]
+        if unknown:
+            problems.append(
+                f"{path}: entry {m.ref_id!r}: field 'table': {', '.join(map(repr, unknown))} is not a table of the "
+                "data contract (tables are joined with + or |)"
+            )
+
+
+def _risk(lib: Library, audits: set[str], problems: list[str]) -> None:
+    fw = lib.risk_methodology
+    path = lib.paths[fw.id]
+    registered = lib.metric_ids()
+    for ind in fw.likelihood_indicators:
+        if ind.metric not in registered:
+            problems.append(f"{path}: entry {ind.ref_id!r}: field 'metric': {ind.metric!r} is not a registered metric")
+    for control in (fw.controls.proactive, fw.controls.accuracy):
+        if control.metric not in registered:
+            problems.append(
+                f"{path}: entry {control.ref_id!r}: field 'metric': {control.metric!r} is not a registered metric"
+            )
+    for audit in sorted(set(fw.controls.audit.audits) - audits):
+        problems.append(f"{path}: entry 'audit': field 'audits.{audit}': no checklist for audit {audit!r} is loaded")

@@ -1,0 +1,724 @@
+"""Typed models of every framework kind: the schema a framework file must satisfy, and what consumers read.
+
+One pydantic model per ``kind``. Every model forbids unknown fields, so a typo (``kind: rates``, ``opertor:``) is
+an error naming the file, the entry and the field, never a silently wrong number. Entries share the
+:class:`Entry` base: a stable ``ref_id``, English and Malay labels, a ``source`` and a ``confidence`` tag
+(A = read in the primary text, S = secondary source, U = unverified or inferred).
+
+Why pydantic rather than JSON Schema files: one definition gives both the check and the typed objects the code
+reads (``item.data_test.operator`` instead of ``raw.get("data_test", {}).get("operator")``), and its JSON Schema
+export (:func:`json_schemas`) documents the same rules for editors.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from riskkit import schema
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Confidence = Literal["A", "S", "U"]
+HarmKey = Literal[schema.HARM_CATEGORIES]  # type: ignore[valid-type]
+ActionKey = Literal[schema.ACTIONS]  # type: ignore[valid-type]
+ServiceType = Literal[schema.SERVICE_TYPES]  # type: ignore[valid-type]
+DetectionSource = Literal[schema.DETECTION_SOURCES]  # type: ignore[valid-type]
+DecisionMaker = Literal[schema.DECISION_MAKERS]  # type: ignore[valid-type]
+AuditAnswer = Literal[schema.AUDIT_STATUSES]  # type: ignore[valid-type]
+Band = Literal["low", "medium", "high", "critical"]
+Level = Annotated[int, Field(ge=1, le=5)]
+Share = Annotated[float, Field(ge=0, le=1)]
+_SEMVER = r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$"
+_REF = re.compile(r"^[a-z0-9][a-z0-9_.-]*:\S+$")
+
+#: What in riskkit evidences an obligation (the ``covered_by`` vocabulary).
+CoveredBy = Literal[
+    "risk_assessment",
+    "sbd_audit",
+    "child_safety_audit",
+    "accessibility_audit",
+    "metrics",
+    "half_yearly_report",
+    "annual_report",
+    "record_keeping",
+    "online_safety_plan",
+]
+TestMethod = Literal["inquiry", "inspection", "observation", "re-performance", "data"]
+Operator = Literal[">=", "<=", "==", ">", "<"]
+
+
+class Strict(BaseModel):
+    """Base of every model: unknown fields are errors; objects are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    """A bilingual text: English and Malay."""
+
+    en: NonEmpty
+    ms: NonEmpty
+
+    def get(self, lang: str = "en") -> str:
+        """The text in ``lang`` (en or ms)."""
+        return self.ms if lang == "ms" else self.en
+
+
+class EnglishText(Strict):
+    """A text given in English, optionally also in Malay."""
+
+    en: NonEmpty
+    ms: str | None = None
+
+
+class Entry(Strict):
+    """The fields every entry of every section has."""
+
+    ref_id: NonEmpty
+    label: Text
+    source: NonEmpty
+    confidence: Confidence
+    notes: str | None = None
+
+    def label_in(self, lang: str = "en") -> str:
+        """The label in ``lang`` (en or ms)."""
+        return self.label.get(lang)
+
+
+class Header(Strict):
+    """The top-level fields of every framework file."""
+
+    id: NonEmpty
+    version: Annotated[str, StringConstraints(pattern=_SEMVER)]
+    kind: str
+    name: Text
+    source: list[NonEmpty] = Field(min_length=1)
+    notes: str | None = None
+    published: date | None = None
+    in_force: date | None = None
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _one_source(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    def sections(self) -> dict[str, list[Entry]]:
+        """Section name -> entries, for every field that is a list of entries (file order)."""
+        out: dict[str, list[Entry]] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, list) and value and isinstance(value[0], Entry):
+                out[name] = value
+        return out
+
+    def find(self, ref_id: str) -> Entry | None:
+        """The entry ``ref_id`` in any section, or None."""
+        return next((e for entries in self.sections().values() for e in entries if e.ref_id == ref_id), None)
+
+
+# ------------------------------------------------------------------------------------------------ taxonomy
+
+
+class HarmKeyEntry(Entry):
+    """A riskkit harm key and where it falls in each instrument."""
+
+    ref_id: HarmKey  # type: ignore[assignment]
+    description: EnglishText
+    maps_to: dict[str, list[NonEmpty]]
+    mapping_confidence: dict[str, Confidence] = Field(default_factory=dict)
+    mapping_notes: dict[str, NonEmpty] = Field(default_factory=dict)
+    unmapped_reason: dict[str, NonEmpty] = Field(default_factory=dict)
+    tags: list[NonEmpty] = Field(default_factory=list)
+
+
+class Taxonomy(Header):
+    """``kind: taxonomy`` — riskkit's harm keys mapped to each instrument's wording."""
+
+    kind: Literal["taxonomy"]
+    instruments: list[NonEmpty] = Field(min_length=1)
+    priority_from: NonEmpty
+    harms: list[HarmKeyEntry]
+
+
+# ------------------------------------------------------------------------------------------------ instruments
+
+
+class InstrumentHarm(Entry):
+    """A harm category as an instrument words it (Code list, ONSA schedule item, DSA category)."""
+
+    clause: str | None = None
+    basis: str | None = None
+    item: int | None = None
+    priority: bool = False
+    keywords: list[NonEmpty] = Field(default_factory=list)
+    schema_versions: list[int] = Field(default_factory=list)
+    schema_versions_confidence: Confidence | None = None
+    renamed_from: str | None = None
+    renamed_to: str | None = None
+
+
+class ReportPeriod(Strict):
+    """A reporting period within a year (``start``/``end`` as MM-DD)."""
+
+    label: NonEmpty
+    start: Annotated[str, StringConstraints(pattern=r"^\d{2}-\d{2}$")]
+    end: Annotated[str, StringConstraints(pattern=r"^\d{2}-\d{2}$")]
+
+
+class Obligation(Entry):
+    """A duty of an instrument (our one-line summary) and which riskkit assessment evidences it."""
+
+    section: str | None = None
+    area: NonEmpty
+    summary: Text
+    covered_by: list[CoveredBy] = Field(min_length=1)
+    implements: list[NonEmpty] = Field(default_factory=list)
+    also_reported_by: str | None = None
+    heading_confidence: Confidence | None = None
+    minimum_age: int | None = None
+    considers: list[NonEmpty] = Field(default_factory=list)
+    frequency: str | None = None
+    retention_period: str | None = None
+    deadline: str | None = None
+    periods: list[ReportPeriod] = Field(default_factory=list)
+    contents: list[NonEmpty] = Field(default_factory=list)
+
+    @field_validator("implements", mode="before")
+    @classmethod
+    def _as_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("section", mode="before")
+    @classmethod
+    def _section_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+class Instrument(Header):
+    """``kind: instrument`` — a law, code or regulation: its harm categories and its obligations."""
+
+    kind: Literal["instrument"]
+    royal_assent: date | None = None
+    issued_under: str | None = None
+    applies_to: str | None = None
+    schema_versions: list[int] = Field(default_factory=list)
+    minimum_account_age: int | None = None
+    child_age_below: int | None = None
+    penalty_part_iii_rm: int | None = None
+    harms: list[InstrumentHarm] = Field(default_factory=list)
+    obligations: list[Obligation] = Field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------------ clocks, thresholds
+
+
+class ClockEntry(Entry):
+    """A response-time clock measured on a data-pack table, from ``start`` to ``stop``."""
+
+    instrument: NonEmpty
+    implements: str | None = None
+    provision: str = ""
+    table: NonEmpty
+    start: NonEmpty
+    stop: NonEmpty
+    hours: Annotated[float, Field(gt=0, le=24 * 366)]
+    applies_to: Literal["all", "priority"] | list[HarmKey]
+    stop_actions: list[ActionKey] | None = Field(default=None, min_length=1)
+    also_reported_by: str | None = None
+
+
+class SlaPolicyFramework(Header):
+    """``kind: sla_policy`` — the response clocks."""
+
+    kind: Literal["sla_policy"]
+    clocks: list[ClockEntry] = Field(min_length=1)
+
+
+class Threshold(Entry):
+    """A regulatory threshold (licence user count, minimum age, …)."""
+
+    instrument: NonEmpty
+    provision: str = ""
+    value: float | int | list[NonEmpty]
+    unit: NonEmpty
+    effective_from: date | None = None
+
+
+class Thresholds(Header):
+    """``kind: thresholds``."""
+
+    kind: Literal["thresholds"]
+    thresholds: list[Threshold] = Field(min_length=1)
+
+
+# ------------------------------------------------------------------------------------------------ checklists
+
+
+class AppliesIf(Strict):
+    """When a checklist item applies; an empty rule (``always``) applies everywhere."""
+
+    service_type: list[ServiceType] | None = Field(default=None, min_length=1)
+    feature_surface: list[NonEmpty] | None = Field(default=None, min_length=1)
+    from_: date | None = Field(default=None, alias="from")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def always(self) -> bool:
+        return self.service_type is None and self.feature_surface is None and self.from_ is None
+
+    def text(self) -> str:
+        """Compact text: ``always`` or e.g. ``service_type=social_media,hybrid; from=2026-06-01``."""
+        parts = []
+        if self.service_type:
+            parts.append("service_type=" + ",".join(self.service_type))
+        if self.feature_surface:
+            parts.append("feature_surface=" + ",".join(self.feature_surface))
+        if self.from_:
+            parts.append(f"from={self.from_.isoformat()}")
+        return "; ".join(parts) or "always"
+
+
+class DataTest(Strict):
+    """An item tested against the data: ``metric[category, dimension=level] operator value``."""
+
+    metric: NonEmpty
+    category: HarmKey | Literal["all"] = "all"
+    dimension: str | None = None
+    level: str | None = None
+    operator: Operator
+    value: float
+    meaning: Text
+
+    @model_validator(mode="after")
+    def _pair(self) -> DataTest:
+        if (self.dimension is None) != (self.level is None):
+            raise ValueError("give dimension and level together")
+        return self
+
+
+class ExternalStandard(Entry):
+    """A standard a checklist item may cite (WCAG, AADC, …) that is not a loaded framework."""
+
+
+class MaturityLevel(Entry):
+    level: Annotated[int, Field(ge=0, le=4)]
+    description: Text
+    dtsp_levels: list[int] = Field(default_factory=list)
+
+
+class Domain(Entry):
+    """A checklist domain."""
+
+
+class ChecklistItem(Entry):
+    """One questionnaire item."""
+
+    domain: NonEmpty
+    references: dict[str, list[NonEmpty]] = Field(min_length=1)
+    expected_evidence: list[NonEmpty] = Field(min_length=1)
+    test_method: TestMethod
+    weight: Annotated[int, Field(ge=1, le=3)]
+    mandatory: bool
+    applies_if: AppliesIf = AppliesIf()
+    data_test: DataTest | None = None
+
+    @field_validator("applies_if", mode="before")
+    @classmethod
+    def _always(cls, value: Any) -> Any:
+        return {} if value == "always" else value
+
+    @field_validator("references", mode="before")
+    @classmethod
+    def _refs_text(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: [str(v) for v in refs] if isinstance(refs, list) else refs for k, refs in value.items()}
+        return value
+
+    def reference_list(self) -> list[str]:
+        """``framework-or-standard:ref`` strings."""
+        return [f"{key}:{ref}" for key, refs in self.references.items() for ref in refs]
+
+
+class Checklist(Header):
+    """``kind: checklist`` — an audit's questionnaire: domains, maturity scale and items."""
+
+    kind: Literal["checklist"]
+    audit: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+    external_standards: list[ExternalStandard] = Field(default_factory=list)
+    maturity_scale: list[MaturityLevel]
+    domains: list[Domain] = Field(min_length=1)
+    items: list[ChecklistItem] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _scale(self) -> Checklist:
+        levels = [m.level for m in self.maturity_scale]
+        if levels != [0, 1, 2, 3, 4]:
+            raise ValueError(f"maturity_scale must list levels 0, 1, 2, 3, 4 in order, got {levels}")
+        return self
+
+    def domain(self, ref_id: str) -> Domain | None:
+        return next((d for d in self.domains if d.ref_id == ref_id), None)
+
+
+# ------------------------------------------------------------------------------------------------ metric registry
+
+
+class Conventions(Strict):
+    """How every metric is computed (printed with every report)."""
+
+    percentile_resolution_minutes: Annotated[int, Field(ge=1)] = 1
+    histogram_fine_days: Annotated[int, Field(ge=1)] = 90
+    histogram_max_days: Annotated[int, Field(ge=1)] = 1095
+    small_denominator: Annotated[int, Field(ge=1)] = 30
+    significance_level: Annotated[float, Field(gt=0, lt=1)] = 0.05
+
+
+class MetricEntry(Entry):
+    """One registered metric (``template: true`` expands to one metric per SLA clock)."""
+
+    definition: NonEmpty
+    formula: NonEmpty
+    unit: NonEmpty
+    kind: Literal["count", "rate", "duration", "value", "flag"]
+    table: NonEmpty
+    higher_is_better: bool | None
+    answers: list[NonEmpty] = Field(default_factory=list)
+    template: bool = False
+
+
+class MetricRegistry(Header):
+    """``kind: metric_registry``."""
+
+    kind: Literal["metric_registry"]
+    conventions: Conventions
+    metrics: list[MetricEntry] = Field(min_length=1)
+
+
+# ------------------------------------------------------------------------------------------------ risk methodology
+
+
+class Scale(Entry):
+    levels: dict[Level, NonEmpty]
+
+    @model_validator(mode="after")
+    def _five(self) -> Scale:
+        if sorted(self.levels) != [1, 2, 3, 4, 5]:
+            raise ValueError("levels must name 1, 2, 3, 4 and 5")
+        return self
+
+
+Thresholds4 = Annotated[list[float], Field(min_length=4, max_length=4)]
+
+
+class LikelihoodIndicator(Entry):
+    level: Literal["surface", "harm"]
+    metric: NonEmpty
+    per_million_users: bool
+    thresholds: Thresholds4
+    discount: Annotated[int, Field(ge=0, le=4)] = 0
+
+
+class TrendRule(Entry):
+    description: NonEmpty
+    min_growth: Annotated[float, Field(gt=0)]
+    significance: Annotated[float, Field(gt=0, lt=1)]
+
+
+class NoEvidenceRule(Entry):
+    description: NonEmpty
+    default: Level
+
+
+class ReachRule(Entry):
+    description: NonEmpty
+    thresholds: Thresholds4
+
+
+class VulnerableRule(Entry):
+    description: NonEmpty
+    minors_share: Share
+    involves_minor_share: Share
+
+
+class HarmSeverity(Entry):
+    ref_id: HarmKey  # type: ignore[assignment]
+    scale: Level
+    scope: Level
+    irremediability: Level
+    floor: Level
+
+
+class Matrix(Entry):
+    bands: list[Band] = Field(min_length=1)
+    cells: Annotated[list[Annotated[list[Band], Field(min_length=5, max_length=5)]], Field(min_length=5, max_length=5)]
+
+    @model_validator(mode="after")
+    def _monotone(self) -> Matrix:
+        rank = {b: i for i, b in enumerate(("low", "medium", "high", "critical"))}
+        c = self.cells
+        for i in range(5):
+            for j in range(5):
+                if (i and rank[c[i][j]] < rank[c[i - 1][j]]) or (j and rank[c[i][j]] < rank[c[i][j - 1]]):
+                    raise ValueError(f"cells are not monotone at likelihood {i + 1}, severity {j + 1}")
+        return self
+
+
+class MetricControl(Entry):
+    description: str | None = None
+    metric: NonEmpty
+    thresholds: Thresholds4
+    higher_is_better: bool
+    min_appeals: Annotated[int, Field(ge=0)] | None = None
+
+
+class AuditControl(Entry):
+    description: NonEmpty
+    audits: dict[str, Literal["all"] | list[HarmKey]]
+
+
+class Reduction(Entry):
+    points: dict[Level, Annotated[float, Field(ge=0, lt=1)]]
+
+    @model_validator(mode="after")
+    def _five(self) -> Reduction:
+        if sorted(self.points) != [1, 2, 3, 4, 5]:
+            raise ValueError("points must map 1, 2, 3, 4 and 5 to factors in [0, 1)")
+        return self
+
+
+class Response(Entry):
+    ref_id: Band  # type: ignore[assignment]
+    response: Literal["reduce", "monitor", "accept", "avoid", "transfer"]
+
+
+class Trigger(Entry):
+    description: NonEmpty
+    share_points: Share | None = None
+    min_growth: Annotated[float, Field(gt=0)] | None = None
+    significance: Annotated[float, Field(gt=0, lt=1)] | None = None
+
+
+def _keyed(section: str, value: Any, required: tuple[str, ...]) -> Any:
+    """A list of entries as ``{ref_id: entry}``, which must have exactly the ``required`` keys."""
+    if not isinstance(value, list):
+        return value
+    keyed = {item.get("ref_id"): item for item in value if isinstance(item, dict)}
+    missing = [k for k in required if k not in keyed]
+    extra = [str(k) for k in keyed if k not in required]
+    if missing or extra:
+        raise ValueError(
+            f"{section} must have exactly the entries {', '.join(required)}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unknown {', '.join(extra)}" if extra else "")
+        )
+    return keyed
+
+
+class Rules(Strict):
+    """A fixed set of named rules, written in the file as a list of entries."""
+
+    def entries(self) -> list[Entry]:
+        return [getattr(self, name) for name in type(self).model_fields]
+
+
+class LikelihoodRules(Rules):
+    trend: TrendRule
+    no_evidence: NoEvidenceRule
+
+
+class SeverityRules(Rules):
+    reach: ReachRule
+    vulnerable_users: VulnerableRule
+
+
+class ControlRules(Rules):
+    sla: MetricControl
+    proactive: MetricControl
+    accuracy: MetricControl
+    audit: AuditControl
+
+
+class TriggerRules(Rules):
+    feature_launch: Trigger
+    demographic_shift: Trigger
+    high_risk_period: Trigger
+    volume_growth: Trigger
+
+
+class RiskMethodology(Header):
+    """``kind: risk_methodology`` — scales, indicators, matrix, controls, responses and triggers of the register."""
+
+    kind: Literal["risk_methodology"]
+    scales: list[Scale]
+    likelihood_indicators: list[LikelihoodIndicator] = Field(min_length=1)
+    likelihood_rules: LikelihoodRules
+    severity: SeverityRules
+    harm_severity: list[HarmSeverity]
+    matrix: list[Matrix] = Field(min_length=1, max_length=1)
+    controls: ControlRules
+    reduction: list[Reduction] = Field(min_length=1, max_length=1)
+    responses: list[Response]
+    triggers: TriggerRules
+
+    @field_validator("likelihood_rules", "severity", "controls", "triggers", mode="before")
+    @classmethod
+    def _rules(cls, value: Any, info: Any) -> Any:
+        model = cls.model_fields[info.field_name].annotation
+        model = model if isinstance(model, type) else globals()[str(model)]
+        return _keyed(info.field_name, value, tuple(model.model_fields))
+
+    @model_validator(mode="after")
+    def _complete(self) -> RiskMethodology:
+        scales = {s.ref_id for s in self.scales}
+        if scales != {"likelihood", "severity"}:
+            raise ValueError(f"scales must be exactly likelihood and severity, got {sorted(scales)}")
+        missing = [h for h in schema.HARM_CATEGORIES if h not in {e.ref_id for e in self.harm_severity}]
+        if missing:
+            raise ValueError("harm_severity lacks " + ", ".join(missing))
+        bands = {r.ref_id for r in self.responses}
+        if bands != set(self.matrix[0].bands):
+            raise ValueError(f"responses must cover the matrix bands {self.matrix[0].bands}, got {sorted(bands)}")
+        return self
+
+    def scale(self, ref_id: str) -> Scale:
+        return next(s for s in self.scales if s.ref_id == ref_id)
+
+    def harm(self, key: str) -> HarmSeverity:
+        return next(h for h in self.harm_severity if h.ref_id == key)
+
+    def response(self, band: str) -> Response:
+        return next(r for r in self.responses if r.ref_id == band)
+
+    def sections(self) -> dict[str, list[Entry]]:
+        out = super().sections()
+        for name in ("likelihood_rules", "severity", "controls", "triggers"):
+            out[name] = getattr(self, name).entries()
+        return out
+
+
+# ------------------------------------------------------------------------------------------------ audit methodology
+
+
+class ResultRule(Entry):
+    ref_id: Literal["compliant", "partial", "non_compliant", "not_applicable", "not_assessed"]  # type: ignore[assignment]
+    from_answer: AuditAnswer
+    value: Share | None = None
+
+
+class FindingRule(Entry):
+    ref_id: Literal["non_compliant_mandatory", "partial_mandatory", "data_contradiction"]  # type: ignore[assignment]
+    severity: Literal["low", "medium", "high", "critical"]
+    due_days: Annotated[int, Field(ge=1, le=3650)]
+    action: Text
+
+
+class CheckRule(Entry):
+    ref_id: Literal[  # type: ignore[assignment]
+        "compliant_without_evidence",
+        "na_mandatory_without_justification",
+        "contradicted_by_data",
+        "overdue_finding",
+        "unassessed_item",
+        "answered_without_assessor",
+    ]
+    status: Literal["WARN", "FAIL"]
+
+
+class AuditMethodology(Header):
+    """``kind: audit_methodology`` — result values, finding rules and quality checks of the audits."""
+
+    kind: Literal["audit_methodology"]
+    results: list[ResultRule] = Field(min_length=5, max_length=5)
+    findings: list[FindingRule] = Field(min_length=3, max_length=3)
+    checks: list[CheckRule] = Field(min_length=6, max_length=6)
+
+    def result(self, ref_id: str) -> ResultRule:
+        return next(r for r in self.results if r.ref_id == ref_id)
+
+    def finding(self, ref_id: str) -> FindingRule:
+        return next(f for f in self.findings if f.ref_id == ref_id)
+
+    def check(self, ref_id: str) -> CheckRule:
+        return next(c for c in self.checks if c.ref_id == ref_id)
+
+
+# ------------------------------------------------------------------------------------------------ DSA import mapping
+
+
+class DsaColumns(Strict):
+    full: list[NonEmpty] = Field(min_length=1)
+    light_drops: list[NonEmpty] = Field(default_factory=list)
+    lists: list[NonEmpty] = Field(default_factory=list)
+
+
+class DsaCategoryMap(Entry):
+    harm: HarmKey
+    minors_harm: HarmKey | None = None
+    schema_: Literal[1, 2] | None = Field(default=None, alias="schema")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class DsaDetectionMap(Entry):
+    automated: DetectionSource
+    manual: DetectionSource
+
+
+class DsaDecisionMap(Entry):
+    decision_by: DecisionMaker
+
+
+class DsaActionMap(Entry):
+    action: ActionKey
+
+
+class DsaImportMapping(Header):
+    """``kind: dsa_import_mapping`` — DSA statement-of-reasons values to riskkit's contract values."""
+
+    kind: Literal["dsa_import_mapping"]
+    columns: DsaColumns
+    categories: list[DsaCategoryMap] = Field(min_length=1)
+    keywords: list[DsaCategoryMap] = Field(default_factory=list)
+    minors_marker: list[NonEmpty] = Field(default_factory=list)
+    detection: list[DsaDetectionMap] = Field(min_length=1)
+    decision_by: list[DsaDecisionMap] = Field(min_length=1)
+    actions: list[DsaActionMap] = Field(min_length=1)
+
+
+#: kind -> model; a file whose kind is not here is refused.
+KINDS: dict[str, type[Header]] = {
+    "taxonomy": Taxonomy,
+    "instrument": Instrument,
+    "sla_policy": SlaPolicyFramework,
+    "thresholds": Thresholds,
+    "checklist": Checklist,
+    "metric_registry": MetricRegistry,
+    "risk_methodology": RiskMethodology,
+    "audit_methodology": AuditMethodology,
+    "dsa_import_mapping": DsaImportMapping,
+}
+
+#: Kinds of which a library holds exactly one framework.
+SINGLE_KINDS = (
+    "taxonomy",
+    "sla_policy",
+    "thresholds",
+    "metric_registry",
+    "risk_methodology",
+    "audit_methodology",
+    "dsa_import_mapping",
+)
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of every kind (for editors and documentation)."""
+    return {kind: model.model_json_schema(by_alias=True) for kind, model in KINDS.items()}
+
+
+def is_reference(value: str) -> bool:
+    """Whether ``value`` is written ``framework-id:ref_id``."""
+    return bool(_REF.match(value))

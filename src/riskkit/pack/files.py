@@ -1,0 +1,198 @@
+"""Locate a pack's files and read them into raw frames: CSV (UTF-8 checked while streaming), Parquet, XLSX."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from riskkit import schema
+from riskkit.exceptions import RiskkitError
+from riskkit.pack.columns import typed_frame
+from riskkit.pack.model import DATAPACK_YAML, PackMeta
+from riskkit.pack.problems import FileContext, Problem, ValidationReport
+
+TABLE_EXTENSIONS = (".parquet", ".csv")
+
+
+AUDIT_EXTENSIONS = (".csv", ".xlsx", ".parquet")
+
+
+def locate_tables(path: Path, meta: PackMeta, report: ValidationReport) -> dict[str, Path]:
+    """Table name -> file: as named in datapack.yaml, else ``<name>.parquet`` or ``<name>.csv`` in the folder."""
+    declared = meta.raw.get("tables") if isinstance(meta.raw.get("tables"), dict) else {}
+    found: dict[str, Path] = {}
+    for name, rel in declared.items():
+        if name not in schema.TABLES or schema.TABLES[name].multi:
+            report.add(
+                Problem(
+                    "error",
+                    "datapack_yaml",
+                    DATAPACK_YAML,
+                    column=f"tables.{name}",
+                    value=str(name),
+                    expected="a table of the contract: " + ", ".join(t for t in schema.TABLES if t != "audits"),
+                )
+            )
+            continue
+        file = path / str(rel)
+        if not file.is_file():
+            report.add(Problem("error", "missing_file", str(rel), detail=f"named in datapack.yaml for table `{name}`"))
+            continue
+        if file.suffix.lower() not in TABLE_EXTENSIONS:
+            report.add(Problem("error", "malformed_file", str(rel), expected="a .csv or .parquet file"))
+            continue
+        found[name] = file
+    for t in schema.iter_tables():
+        if t.multi or t.name in found or t.name in declared:
+            continue
+        candidates = [path / f"{t.name}{ext}" for ext in TABLE_EXTENSIONS if (path / f"{t.name}{ext}").is_file()]
+        if len(candidates) > 1:
+            report.add(
+                Problem(
+                    "error",
+                    "datapack_yaml",
+                    DATAPACK_YAML,
+                    column=f"tables.{t.name}",
+                    detail=f"both {t.name}.parquet and {t.name}.csv exist",
+                    expected="one file per table, or name the one to use under tables:",
+                )
+            )
+        elif candidates:
+            found[t.name] = candidates[0]
+    return found
+
+
+def locate_audits(path: Path, meta: PackMeta, report: ValidationReport) -> dict[str, Path]:
+    declared = meta.raw.get("audits")
+    if isinstance(declared, dict):
+        found = {}
+        for name, rel in declared.items():
+            file = path / str(rel)
+            if not file.is_file():
+                report.add(
+                    Problem("error", "missing_file", str(rel), detail=f"named in datapack.yaml for audit `{name}`")
+                )
+            elif file.suffix.lower() not in AUDIT_EXTENSIONS:
+                report.add(Problem("error", "malformed_file", str(rel), expected="a .csv, .xlsx or .parquet file"))
+            else:
+                found[str(name)] = file
+        return found
+    folder = path / "audits"
+    if not folder.is_dir():
+        return {}
+    return {f.stem: f for f in sorted(folder.iterdir()) if f.suffix.lower() in AUDIT_EXTENSIONS and f.is_file()}
+
+
+class NotUtf8(Exception):
+    pass
+
+
+def decode_text(file: Path, report: ValidationReport) -> str:
+    """Decode a small text file as UTF-8 (BOM accepted) or report where it is not."""
+    data = file.read_bytes()
+    _check_utf8_bytes(data, file.name, report)
+    return data.decode("utf-8-sig")
+
+
+def _check_utf8_bytes(data: bytes, rel: str, report: ValidationReport, start_line: int = 1) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = start_line + data.count(b"\n", 0, exc.start)
+        bad = data[exc.start : exc.end]
+        byte_in_line = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        report.add(
+            Problem(
+                "error",
+                "encoding",
+                rel,
+                row=line,
+                value=bad.hex(" "),
+                detail=f"byte {byte_in_line} of line {line} is not UTF-8",
+                expected="UTF-8 text (UTF-8 with BOM and CRLF line ends are fine); re-save as 'CSV UTF-8'",
+            )
+        )
+        raise NotUtf8 from exc
+
+
+def _check_utf8_file(file: Path, rel: str, report: ValidationReport) -> bool:
+    """Stream the file through an incremental UTF-8 decoder (bounded memory); True if it is UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with file.open("rb") as fh:
+        while chunk := fh.read(1 << 24):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                try:
+                    _check_utf8_bytes(chunk, rel, report, start_line=line)
+                except NotUtf8:
+                    return False
+                raise
+            line += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            report.add(Problem("error", "encoding", rel, row=line, detail="file ends inside a multi-byte character"))
+            return False
+    return True
+
+
+def read_table(
+    path: Path, file: Path, table: schema.Table, report: ValidationReport, tz: ZoneInfo | None, as_of: pd.Timestamp
+) -> pd.DataFrame | None:
+    rel = file.relative_to(path).as_posix()
+    suffix = file.suffix.lower()
+    ctx = FileContext(report, rel, 2 if suffix in (".csv", ".xlsx") else 1, tz, as_of)
+    known = set(table.column_names)
+    projected = len(table.columns) < len(schema.TABLES[table.name].columns)
+    try:
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            names = pq.read_schema(file).names
+            arrow = pq.read_table(file, columns=[c for c in names if c in known])
+            raw = arrow.to_pandas(split_blocks=True, self_destruct=True)  # halves the conversion peak
+            del arrow
+            header = [c for c in names if c in known] if projected else names
+        elif suffix == ".xlsx":
+            raw = pd.read_excel(file, dtype=str, keep_default_na=False, engine="openpyxl")
+            raw = raw.fillna("")
+            header = [str(c) for c in raw.columns]
+        else:
+            if not _check_utf8_file(file, rel, report):
+                return None
+            raw = pd.read_csv(
+                file,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                encoding="utf-8-sig",
+                usecols=(lambda c: c.strip() in known) if projected else None,
+            )
+            header = list(raw.columns)
+    except RiskkitError:
+        raise
+    except Exception as exc:  # pandas / pyarrow / openpyxl raise many types for unreadable files
+        line = re.search(r"Expected \d+ fields in line (\d+)", str(exc))
+        row = int(line.group(1)) if line else None
+        detail, expected = _first_line(exc), _expected_format(suffix)
+        report.add(Problem("error", "malformed_file", rel, row=row, detail=detail, expected=expected))
+        return None
+
+    return typed_frame(raw, header, table, ctx, header_row=None if suffix == ".parquet" else 1)
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+def _expected_format(suffix: str) -> str:
+    return {
+        ".parquet": "a readable Parquet file",
+        ".xlsx": "a readable Excel workbook whose first sheet has the questionnaire columns",
+    }.get(suffix, "a CSV file with a header row and the same number of fields on every row")
