@@ -89,7 +89,7 @@ def evaluate(
         "frameworks": library.describe(),
     }
     tables.update(_risk_tables(assessment, before))
-    for name, result in audits.items():
+    for result in audits.values():
         tables.update(_audit_tables(result))
     plan = mcmc.online_safety_plan(list(audits.values()), library)
     tables.update({f"mcmc.{k}": v for k, v in _mcmc_tables(pack, cyc, m, assessment, audits, plan, library).items()})
@@ -148,8 +148,7 @@ def _previous(previous: str | Path | CycleResult | None) -> CycleResult | None:
 def _findings(before: CycleResult | None, audit: str) -> pd.DataFrame | None:
     if before is None:
         return None
-    name = f"audit.{audit}.findings"
-    return before[name] if name in before else None
+    return before.get(f"audit.{audit}.findings")
 
 
 def _risk_tables(a: Assessment, before: CycleResult | None) -> dict[str, pd.DataFrame]:

@@ -52,6 +52,10 @@ class CycleResult:
         except KeyError:
             raise KeyError(f"the result has no table {name!r}; tables: {', '.join(sorted(self.tables))}") from None
 
+    def get(self, name: str) -> pd.DataFrame | None:
+        """The table ``name``, or None when the result has none."""
+        return self.tables.get(name)
+
     def __contains__(self, name: str) -> bool:
         return name in self.tables
 

@@ -31,6 +31,7 @@ import yaml
 
 from riskkit import schema
 from riskkit.exceptions import ParameterError
+from riskkit.library import Library
 
 __all__ = ["DEFAULT_ACTIONS", "DEFAULT_SEED", "MAX_ACTIONS", "MIN_ACTIONS", "SampleSummary", "generate"]
 
@@ -486,7 +487,12 @@ class SampleSummary:
 
 
 def generate(
-    out: str | Path, actions: int = DEFAULT_ACTIONS, seed: int = DEFAULT_SEED, *, overwrite: bool = False
+    out: str | Path,
+    actions: int = DEFAULT_ACTIONS,
+    seed: int = DEFAULT_SEED,
+    *,
+    library: Library,
+    overwrite: bool = False,
 ) -> SampleSummary:
     """Write the Serambi sample data pack (``datapack.yaml``, tables, README.md) into ``out``.
 
@@ -511,7 +517,7 @@ def generate(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
         os.chmod(tmp, 0o755)
-        rows = _write_pack(tmp, int(actions), int(seed))
+        rows = _write_pack(tmp, int(actions), int(seed), library)
         if out.exists():
             old = tmp.with_name(tmp.name.replace(".partial-", ".old-"))
             out.rename(old)
@@ -1244,20 +1250,18 @@ def _features_frame() -> dict[str, list[Any]]:
 # ------------------------------------------------------------------------------------------------ audits
 
 
-def _checklists() -> list[tuple[str, list[str]]]:
-    """(audit name, item ref_ids) of every checklist framework in riskkit's library."""
-    from riskkit.framework import load_library
-
-    return [(audit, [e.ref_id for e in fw.entries("items")]) for audit, fw in load_library().checklists().items()]
+def _checklists(library: Library) -> list[tuple[str, list[str]]]:
+    """(audit name, item ref_ids) of every checklist of the library."""
+    return [(audit, [item.ref_id for item in fw.items]) for audit, fw in library.checklists().items()]
 
 
-def _audit_answers(rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+def _audit_answers(rng: np.random.Generator, library: Library) -> dict[str, pd.DataFrame]:
     """Answers to every item of every checklist framework, one frame per framework short name."""
     owners = ("Trust & Safety Policy", "Product Integrity", "Legal & Compliance")
     lead = {"child": "Child Safety", "accessib": "Accessibility", "design": "Product Integrity"}
     statuses = np.array(schema.AUDIT_STATUSES, dtype=object)
     answers: dict[str, pd.DataFrame] = {}
-    for name, refs in _checklists():
+    for name, refs in _checklists(library):
         k = len(refs)
         status = statuses[_pick(rng, _cum([[0.55, 0.25, 0.12, 0.08]]), np.zeros(k, np.int8))]
         maturity = np.select(
@@ -1315,7 +1319,7 @@ def _designed_answers(answers: dict[str, pd.DataFrame]) -> None:
 # ------------------------------------------------------------------------------------------------ the pack
 
 
-def _write_pack(folder: Path, n: int, seed: int) -> dict[str, int]:
+def _write_pack(folder: Path, n: int, seed: int, library: Library) -> dict[str, int]:
     streams = iter(np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(8))
     rows, stats = _write_events(folder, n, streams)
     small = {
@@ -1328,7 +1332,7 @@ def _write_pack(folder: Path, n: int, seed: int) -> dict[str, int]:
     for name, columns in small.items():
         rows[name] = _write_csv(folder / f"{name}.csv", schema.TABLES[name], columns)
     audits = {}
-    for name, frame in _audit_answers(next(streams)).items():
+    for name, frame in _audit_answers(next(streams), library).items():
         (folder / "audits").mkdir(exist_ok=True)
         frame.to_csv(folder / "audits" / f"{name}.csv", index=False, lineterminator="\n", encoding="utf-8")
         audits[name] = f"audits/{name}.csv"

@@ -35,7 +35,7 @@ import yaml
 
 from riskkit import __version__, schema
 from riskkit.exceptions import ParameterError, RiskkitError
-from riskkit.framework import Library, load_library
+from riskkit.library import Library
 
 MAPPING_ID = "dsa-import"
 CHUNK_ROWS = 200_000
@@ -121,19 +121,22 @@ class _Mapping:
     version: str
 
     @classmethod
-    def load(cls, library: Library | None = None) -> _Mapping:
-        fw = (library or load_library()).get(MAPPING_ID)
-        sec = {name: {e.ref_id: e.data for e in fw.entries(name)} for name in fw.sections}
+    def load(cls, library: Library) -> _Mapping:
+        fw = library.dsa_import
+
+        def keyed(entries: list[Any]) -> dict[str, dict[str, Any]]:
+            return {e.ref_id: e.model_dump(by_alias=True) for e in entries}
+
         return cls(
-            category=sec["categories"],
-            keyword=sec["keywords"],
-            detection=sec["detection"],
-            decision_by=sec["decision_by"],
-            actions=[(e.ref_id, e.data["action"]) for e in fw.entries("actions")],
-            minors=tuple(fw.raw["minors_marker"]),
-            columns=tuple(fw.raw["columns"]["full"]),
-            light_drops=tuple(fw.raw["columns"]["light_drops"]),
-            lists=tuple(fw.raw["columns"]["lists"]),
+            category=keyed(fw.categories),
+            keyword=keyed(fw.keywords),
+            detection=keyed(fw.detection),
+            decision_by=keyed(fw.decision_by),
+            actions=[(e.ref_id, e.action) for e in fw.actions],
+            minors=tuple(fw.minors_marker),
+            columns=tuple(fw.columns.full),
+            light_drops=tuple(fw.columns.light_drops),
+            lists=tuple(fw.columns.lists),
             version=f"{fw.id} {fw.version}",
         )
 
@@ -373,7 +376,7 @@ def import_dsa(
     territory: str = "MY",
     service_type: str = "social_media",
     chunk_rows: int = CHUNK_ROWS,
-    library: Library | None = None,
+    library: Library,
 ) -> ImportReport:
     """Import dump files as the ``actions`` table of a new pack (``out``) or of an existing one (``into``).
 

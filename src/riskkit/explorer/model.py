@@ -1,4 +1,4 @@
-"""Interactive explorer for JupyterLab: ``riskkit.explore("data/sample")``.
+"""The explorer's model: a data pack pre-aggregated once into count cubes, queried per selection (no widgets).
 
 Two layers:
 
@@ -18,30 +18,37 @@ detection month of their action.
 
 from __future__ import annotations
 
-import base64
-import html
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from riskkit import schema
+from riskkit import arrays, schema
 from riskkit.cycles import REPORTING_TZ, Cycle, parse
-from riskkit.datapack import DataPack, load_datapack
-from riskkit.framework import Clock, Library, load_library
-from riskkit.metrics import MetricDef, _clock, _codes, _lookup, _minutes, _us, registry
+from riskkit.library import Clock, Library
+from riskkit.metrics import MetricDef, clock_outcomes, registry
+from riskkit.pack import DataPack
 
 CATEGORIES = schema.HARM_CATEGORIES
+
+
 SOURCES = schema.DETECTION_SOURCES
+
+
 DECIDERS = schema.DECISION_MAKERS
+
+
 ACTIONS = schema.ACTIONS
+
+
 SCOPES = ("malaysia", "global")
-_NAT = np.iinfo(np.int64).min
+
+
+
 
 #: Columns read from the optional tables when :func:`explore` loads a pack from a folder (actions are read whole:
 #: the drill-down and the CSV export show every column).
@@ -50,19 +57,28 @@ EXPLORER_COLUMNS: dict[str, list[str]] = {
     "appeals": ["appeal_id", "action_id", "filed_at", "outcome"],
 }
 
+
 #: Time-to-action histogram bins, as upper edges in minutes: 15 min up to 24 h, 1 h up to 7 days, 1 day up to
 #: 90 days, then one overflow bin. A duration (rounded up to whole minutes, as in ``riskkit.metrics``) falls in
 #: the first bin whose upper edge is >= it, so a bin is (previous edge, edge].
 TTA_EDGES_MIN: np.ndarray = np.concatenate(
     [np.arange(15, 1440 + 1, 15), np.arange(1500, 10080 + 1, 60), np.arange(11520, 129600 + 1, 1440)]
 ).astype(np.int64)
+
+
 N_TTA_BINS = len(TTA_EDGES_MIN) + 1  # + overflow
+
+
 #: The histogram chart shows 1-hour bars up to this many hours; the rest is stated in a note.
 HIST_DISPLAY_HOURS = 168
 
+
 #: Appeal state of an enforced action (the most decisive of its appeals).
 APPEAL_STATES = ("none", "open", "upheld", "reversed")
+
+
 _APPEAL_RANK = {"open": 1, "upheld": 2, "reversed": 3}
+
 
 #: Sort keys of the drill-down table.
 SORT_KEYS = (
@@ -77,6 +93,8 @@ SORT_KEYS = (
     "action_id",
     "appeal",
 )
+
+
 #: Columns of the drill-down table (the CSV export has every actions column plus ``hours_to_action``/``appeal``).
 TABLE_COLUMNS = (
     "action_id",
@@ -91,8 +109,11 @@ TABLE_COLUMNS = (
     "in_malaysia",
     "appeal",
 )
+
+
 #: Largest export offered as an in-page download link; larger exports are written to a file.
 CSV_LINK_MAX_ROWS = 50_000
+
 
 CONVENTIONS = (
     "Explorer conventions: an item belongs to the month it was detected in (Malaysian time); outcomes "
@@ -102,9 +123,6 @@ CONVENTIONS = (
     "reported as the bin's upper edge. A surface or detection-source filter keeps only reports linked to a "
     "matching action."
 )
-
-
-# ------------------------------------------------------------------------------------------------ selection
 
 
 @dataclass(frozen=True)
@@ -181,15 +199,12 @@ class Funnel:
     notes: list[str]
 
 
-# ------------------------------------------------------------------------------------------------ model
-
-
 class ExplorerModel:
     """Pre-aggregated pack: answers every :class:`Selection` from count cubes built once in ``__init__``."""
 
-    def __init__(self, pack: DataPack, *, library: Library | None = None) -> None:
+    def __init__(self, pack: DataPack, *, library: Library) -> None:
         started = time.perf_counter()
-        lib = library or load_library()
+        lib = library
         self.pack = pack
         self.as_of: pd.Timestamp = pack.meta.as_of
         self.registry: dict[str, MetricDef] = registry(lib, pack.meta.sla_overrides)
@@ -200,8 +215,8 @@ class ExplorerModel:
         self.n_actions = len(actions)
 
         # ---- codes per action row (kept for the drill-down mask)
-        detected = _us(actions["detected_at"])
-        actioned = _us(actions["actioned_at"])
+        detected = arrays.timestamps_us(actions["detected_at"])
+        actioned = arrays.timestamps_us(actions["actioned_at"])
         month_abs = _month_numbers(actions["detected_at"])
         if len(actions) == 0:
             raise ValueError("the pack has no actions: nothing to explore")
@@ -213,17 +228,17 @@ class ExplorerModel:
         self.month = (month_abs - self.base).astype(np.int16)
 
         self.surfaces: tuple[str, ...] = _surface_levels(actions["surface"], pack.meta.surfaces)
-        self.cat = _codes(actions["category"], CATEGORIES).astype(np.int8)
-        self.surf = _level_codes(actions["surface"], self.surfaces).astype(np.int16)
-        self.src = _codes(actions["detection_source"], SOURCES).astype(np.int8)
-        dec = _codes(actions["decision_by"], DECIDERS)
-        act = _codes(actions["action"], ACTIONS)
+        self.cat = arrays.codes(actions["category"], CATEGORIES).astype(np.int8)
+        self.surf = arrays.codes(actions["surface"], self.surfaces).astype(np.int64).astype(np.int16)
+        self.src = arrays.codes(actions["detection_source"], SOURCES).astype(np.int8)
+        dec = arrays.codes(actions["decision_by"], DECIDERS)
+        act = arrays.codes(actions["action"], ACTIONS)
         self.mys = actions["in_malaysia"].fillna(False).to_numpy(bool)
         valid = (self.cat >= 0) & (self.surf >= 0) & (self.src >= 0) & (dec >= 0) & (act >= 0)
         self.valid = valid
         enforced = act != ACTIONS.index("no_violation")
-        done = actioned != _NAT
-        self.minutes = np.where(done, _minutes(detected, np.where(done, actioned, detected)), -1)
+        done = actioned != arrays.NAT
+        self.minutes = np.where(done, arrays.minutes_between(detected, np.where(done, actioned, detected)), -1)
 
         M, K, S, D = self.n_months, len(CATEGORIES), len(self.surfaces), len(SOURCES)
         key = np.zeros(len(actions), dtype=np.int64)
@@ -243,17 +258,17 @@ class ExplorerModel:
         self.open = cube(~done)[..., 0]
         tta_bin = np.searchsorted(TTA_EDGES_MIN, np.maximum(self.minutes, 0), side="left")
         self.tta = cube(enforced & done, tta_bin, N_TTA_BINS).astype(np.int32)
-        horizon = np.full(len(actions), _ts_us(self.as_of), dtype=np.int64)
+        horizon = np.full(len(actions), arrays.timestamp_us(self.as_of), dtype=np.int64)
         self.sla: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for clock in self.clocks:
-            within, due = _clock(detected, actioned, horizon, clock, self.cat, act if clock.stop_actions else None)
+            within, due = clock_outcomes(detected, actioned, horizon, clock, self.cat, act if clock.stop_actions else None)
             self.sla[clock.ref_id] = (cube(within)[..., 0], cube(due)[..., 0])
 
         # ---- appeals: state of each enforced action (the most decisive of its appeals)
         self.appeal_state = np.zeros(len(actions), dtype=np.int8)
         appeals = pack.get("appeals")
         if appeals is not None and len(appeals):
-            pos = _lookup(actions["action_id"], appeals["action_id"])
+            pos = arrays.lookup(actions["action_id"], appeals["action_id"])
             rank = appeals["outcome"].astype("string").map(_APPEAL_RANK).fillna(1).to_numpy(np.int8)
             ok = pos >= 0
             np.maximum.at(self.appeal_state, pos[ok], rank[ok])
@@ -264,7 +279,7 @@ class ExplorerModel:
         self.reports: np.ndarray | None = None
         if reports is not None:
             r_month = _month_numbers(reports["received_at"]) - self.base
-            r_cat = _codes(reports["category"], CATEGORIES)
+            r_cat = arrays.codes(reports["category"], CATEGORIES)
             if "in_malaysia" in reports.columns:
                 r_mys = reports["in_malaysia"].fillna(False).to_numpy(bool)
             else:
@@ -272,7 +287,7 @@ class ExplorerModel:
             r_surf = np.full(len(reports), S, dtype=np.int64)
             r_src = np.full(len(reports), D, dtype=np.int64)
             if "action_id" in reports.columns:
-                pos = _lookup(actions["action_id"], reports["action_id"])
+                pos = arrays.lookup(actions["action_id"], reports["action_id"])
                 hit = pos >= 0
                 r_surf[hit] = self.surf[pos[hit]]
                 r_src[hit] = self.src[pos[hit]]
@@ -482,10 +497,10 @@ class ExplorerModel:
         covered = [first <= lo + i <= last for i in range(len(num))]
         if metric.kind == "duration":
             q = float(metric.quantile or 0.5)
-            values = [_none(percentile_hours(h, q)) for h in num]
+            values = [none_if_nan(percentile_hours(h, q)) for h in num]
             nums: list[float | None] = [float(h.sum()) for h in num]
             dens: list[float | None] = [None] * len(values)
-            total = _none(percentile_hours(num.sum(axis=0), q))
+            total = none_if_nan(percentile_hours(num.sum(axis=0), q))
         elif den is None:
             values = [float(v) for v in num]
             nums, dens, total = list(values), [None] * len(values), float(num.sum())
@@ -631,10 +646,10 @@ class ExplorerModel:
         """(int64 or float key, missing) for a sort column; categorical columns sort by label."""
         a = self.pack.actions
         if column == "detected_at":
-            return _us(a["detected_at"]), np.zeros(len(a), dtype=bool)
+            return arrays.timestamps_us(a["detected_at"]), np.zeros(len(a), dtype=bool)
         if column == "actioned_at":
-            v = _us(a["actioned_at"])
-            return np.where(v == _NAT, 0, v), v == _NAT
+            v = arrays.timestamps_us(a["actioned_at"])
+            return np.where(v == arrays.NAT, 0, v), v == arrays.NAT
         if column == "hours_to_action":
             return self.minutes.astype(np.int64), self.minutes < 0
         if column == "appeal":
@@ -642,13 +657,11 @@ class ExplorerModel:
         if column == "action_id":
             import pyarrow.compute as pc
 
-            from riskkit.datapack import _arrow
-
-            ranks = pc.rank(_arrow(a["action_id"]), sort_keys="ascending", tiebreaker="dense")
+            ranks = pc.rank(arrays.to_arrow(a["action_id"]), sort_keys="ascending", tiebreaker="dense")
             return ranks.to_numpy(zero_copy_only=False).astype(np.int64), a["action_id"].isna().to_numpy()
         s = a[column]
         levels = tuple(sorted(set(s.dropna().astype("string").unique())))
-        codes = _level_codes(s, levels)
+        codes = arrays.codes(s, levels).astype(np.int64)
         return codes, codes < 0
 
     def order(self, column: str, ascending: bool) -> np.ndarray:
@@ -728,9 +741,6 @@ class ExplorerModel:
         return "_".join(parts).replace("/", "-") + ".csv"
 
 
-# ------------------------------------------------------------------------------------------------ helpers
-
-
 def percentile_hours(hist: np.ndarray, q: float) -> float:
     """Nearest-rank percentile of a :data:`TTA_EDGES_MIN` histogram in hours (the bin's upper edge; NaN if empty
     or in the overflow bin)."""
@@ -763,12 +773,10 @@ def _percent(counts: Sequence[int], n: int) -> list[float]:
     return [100.0 * c / n if n else 0.0 for c in counts]
 
 
-def _none(x: float) -> float | None:
+def none_if_nan(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
 
 
-def _ts_us(ts: pd.Timestamp) -> int:
-    return int(ts.value // 1000)
 
 
 def _month_numbers(ts: pd.Series) -> np.ndarray:
@@ -789,542 +797,7 @@ def _surface_levels(surface: pd.Series, declared: Sequence[str] | None) -> tuple
     return tuple(present)
 
 
-def _level_codes(series: pd.Series, levels: Sequence[str]) -> np.ndarray:
-    """Integer position of each value in ``levels`` (-1 for missing or anything else), int64."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        lut = np.array([levels.index(c) if c in levels else -1 for c in map(str, series.cat.categories)] + [-1])
-        return lut[series.cat.codes.to_numpy()].astype(np.int64)  # code -1 (missing) picks the last slot
-    return pd.Categorical(series.astype("string"), categories=list(levels)).codes.astype(np.int64)
 
 
 def _local_text(ts: pd.Series) -> np.ndarray:
     return ts.dt.tz_convert(REPORTING_TZ).dt.strftime("%Y-%m-%d %H:%M").fillna("").to_numpy()
-
-
-def table_html(df: pd.DataFrame) -> str:
-    """An escaped HTML table (every header and cell through ``html.escape``)."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    body = []
-    for row in df.itertuples(index=False):
-        cells = "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row)
-        body.append(f"<tr>{cells}</tr>")
-    return f'<table class="rk-table rk-drill"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
-
-
-def _cell(value: object) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)
-
-
-def _fmt(value: float | None, unit: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if unit in ("share", "%", "rate", "proportion"):
-        return f"{100 * value:.1f}%"
-    if unit in ("hours", "h"):
-        return f"{value:,.2f} h"
-    return f"{value:,.0f}"
-
-
-def _is_rate(metric: ExplorerMetric) -> bool:
-    return metric.kind == "rate"
-
-
-# ------------------------------------------------------------------------------------------------ view
-
-STYLE = """
-<style>
-.rk-explorer table.rk-drill { border-collapse: collapse; font-size: 12px; }
-.rk-explorer table.rk-drill th, .rk-explorer table.rk-drill td { border: 1px solid #ddd; padding: 2px 6px;
-  text-align: left; white-space: nowrap; }
-.rk-explorer table.rk-drill th { background: #f3f5f7; }
-.rk-explorer table.rk-defs { border-collapse: collapse; font-size: 12px; }
-.rk-explorer table.rk-defs th, .rk-explorer table.rk-defs td { border: 1px solid #ddd; padding: 2px 6px;
-  text-align: left; vertical-align: top; }
-.rk-explorer .rk-kpi { font-size: 14px; }
-.rk-explorer .rk-muted { color: #607d8b; font-size: 12px; }
-.rk-explorer .rk-error { color: #b71c1c; white-space: pre-wrap; font-family: monospace; }
-</style>
-"""
-
-_BLUE, _GREY, _RED = "#1565c0", "#90a4ae", "#c62828"
-#: Width of the explorer's charts in pixels (the trend; the two charts below share it).
-FIG_WIDTH = 940
-
-
-class Explorer:
-    """The widget view over an :class:`ExplorerModel`; display it in JupyterLab (``.widget`` is the tree)."""
-
-    def __init__(
-        self,
-        model: ExplorerModel,
-        selection: Selection | None = None,
-        *,
-        page_size: int = 20,
-        export_dir: str | Path | None = None,
-    ) -> None:
-        import ipywidgets as w
-        import plotly.graph_objects as go
-
-        from riskkit.figures import FONT
-
-        self.model = model
-        self.page_size = page_size
-        self.export_dir = Path(export_dir) if export_dir is not None else Path.cwd()
-        self.page_number = 0
-        self.last_update_seconds = 0.0
-        self._holding = False
-        sel = model.validate(selection or model.default_selection())
-        self._selection = sel
-
-        cycles = [(model.cycle_label(c), c.id) for c in model.cycles]
-        style = {"description_width": "initial"}
-        self.cycle = w.Dropdown(
-            options=cycles, value=sel.cycle, description="Cycle", style=style, layout=w.Layout(width="240px")
-        )
-        self.compare = w.Dropdown(
-            options=[("(none)", None), *cycles],
-            value=sel.compare,
-            description="Compare with",
-            style=style,
-            layout=w.Layout(width="300px"),
-        )
-        self.scope = w.ToggleButtons(
-            options=[("Malaysia", "malaysia"), ("Global", "global")], value=sel.scope, description="Scope"
-        )
-        self.scope.style.button_width = "80px"
-        self.metric = w.Dropdown(
-            options=[(f"{m.label} ({m.id})", m.id) for m in model.metrics.values()],
-            value=sel.metric,
-            description="Metric",
-            style=style,
-            layout=w.Layout(width="460px"),
-        )
-        box = w.Layout(width="230px", height="196px")
-        self.categories = w.SelectMultiple(options=CATEGORIES, value=sel.categories, rows=11, layout=box)
-        self.surfaces = w.SelectMultiple(options=model.surfaces, value=sel.surfaces, rows=11, layout=box)
-        self.sources = w.SelectMultiple(options=SOURCES, value=sel.sources, rows=11, layout=box)
-        self.reset = w.Button(description="All categories, surfaces, sources", layout=w.Layout(width="260px"))
-        _tag(
-            cycle=self.cycle,
-            compare=self.compare,
-            scope=self.scope,
-            metric=self.metric,
-            category=self.categories,
-            surface=self.surfaces,
-            source=self.sources,
-            reset=self.reset,
-        )
-
-        def labelled(title: str, widget: w.Widget) -> w.VBox:
-            return w.VBox([w.HTML(f"<b>{html.escape(title)}</b> <span class='rk-muted'>(none = all)</span>"), widget])
-
-        self.kpi = w.HTML(layout=w.Layout(margin="6px 0"))
-        self.kpi.add_class("rk-kpi")
-        self.status = w.HTML()
-        self.status.add_class("rk-status")
-
-        # Figures get fixed pixel widths: the widget is sized once when it renders (a width the container does not
-        # know yet would fall back to plotly's 700 px). Trace names are set by refresh(), like every other value.
-        template = {"font": FONT, "margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "template": "plotly_white"}
-        self.trend_fig = go.FigureWidget(
-            data=[
-                go.Scatter(mode="lines+markers", line={"color": _BLUE, "width": 3}),
-                go.Scatter(mode="lines+markers", line={"color": _GREY, "dash": "dash"}),
-            ],
-            layout={**template, "width": FIG_WIDTH, "height": 330, "legend": {"orientation": "h", "y": -0.18}},
-        )
-        self.tta_fig = go.FigureWidget(
-            data=[
-                go.Bar(marker_color=_BLUE, width=1.0, offset=0),
-                go.Scatter(mode="lines", line={"color": _GREY, "shape": "hv", "width": 2}),
-            ],
-            layout={
-                **template,
-                "width": FIG_WIDTH * 11 // 20,
-                "height": 380,
-                "bargap": 0,
-                "xaxis": {"title": {"text": "hours from detection to action"}, "range": [0, 72]},
-                "yaxis": {"title": {"text": "% of actioned items"}},
-                "legend": {"orientation": "h", "y": -0.22},
-            },
-        )
-        self.funnel_fig = go.FigureWidget(
-            data=[
-                go.Funnel(marker={"color": _BLUE}, textinfo="text", textposition="auto"),
-                go.Funnel(marker={"color": _GREY}, textinfo="text", textposition="auto"),
-            ],
-            layout={
-                **template,
-                "width": FIG_WIDTH * 9 // 20,
-                "height": 380,
-                "margin": {"l": 130, "r": 20, "t": 50, "b": 50},
-                "legend": {"orientation": "h", "y": -0.1},
-            },
-        )
-
-        def holder(fig: Any, cls: str) -> w.Box:
-            b = w.Box([fig])
-            b.add_class(cls)
-            return b
-
-        # drill-down
-        self.table = w.HTML()
-        self.table.add_class("rk-table-html")
-        self.first = w.Button(description="«", layout=w.Layout(width="40px"), tooltip="first page")
-        self.prev = w.Button(description="‹", layout=w.Layout(width="40px"), tooltip="previous page")
-        self.next = w.Button(description="›", layout=w.Layout(width="40px"), tooltip="next page")
-        self.last = w.Button(description="»", layout=w.Layout(width="40px"), tooltip="last page")
-        self.page_label = w.HTML()
-        self.sort = w.Dropdown(options=SORT_KEYS, value="detected_at", description="Sort by", style=style)
-        self.descending = w.Checkbox(value=True, description="descending", indent=False)
-        self.csv_button = w.Button(description="Export CSV", icon="download", tooltip="all matching rows")
-        self.csv_link = w.HTML()
-        _tag(
-            first=self.first,
-            prev=self.prev,
-            next=self.next,
-            last=self.last,
-            sort=self.sort,
-            csv=self.csv_button,
-            csv_link=self.csv_link,
-            page_label=self.page_label,
-        )
-        self.definitions_html = w.HTML()
-        self.definitions_html.add_class("rk-definitions")
-
-        title = (
-            f"{STYLE}<h3 style='margin:4px 0'>riskkit explorer — {html.escape(model.pack.meta.platform_name)}</h3>"
-            f"<span class='rk-muted'>{model.n_actions:,} actions; data as of "
-            f"{html.escape(model.as_of.tz_convert(REPORTING_TZ).strftime('%Y-%m-%d %H:%M'))} MYT; "
-            f"opened in {model.open_seconds:.2f} s</span>"
-        )
-        self.widget = w.VBox(
-            [
-                w.HTML(title),
-                w.HBox([self.cycle, self.compare, self.scope]),
-                self.metric,
-                w.HBox(
-                    [
-                        labelled("Categories", self.categories),
-                        labelled("Surfaces", self.surfaces),
-                        labelled("Detection sources", self.sources),
-                        w.VBox([self.reset], layout=w.Layout(justify_content="flex-end")),
-                    ]
-                ),
-                self.kpi,
-                self.status,
-                holder(self.trend_fig, "rk-trend"),
-                w.HBox(
-                    [holder(self.tta_fig, "rk-tta"), holder(self.funnel_fig, "rk-funnel")],
-                    layout=w.Layout(flex_flow="row wrap"),
-                ),
-                w.HTML("<h4 style='margin:8px 0 2px'>Matching actions</h4>"),
-                w.HBox([self.first, self.prev, self.page_label, self.next, self.last, self.sort, self.descending]),
-                self.table,
-                w.HBox([self.csv_button, self.csv_link]),
-                w.HTML("<h4 style='margin:8px 0 2px'>What is shown: definitions from the metric registry</h4>"),
-                self.definitions_html,
-            ]
-        )
-        self.widget.add_class("rk-explorer")
-
-        for widget in (self.cycle, self.compare, self.scope, self.metric, self.categories, self.surfaces, self.sources):
-            widget.observe(self._on_selection, names="value")
-        self.reset.on_click(lambda _: self.select(categories=(), surfaces=(), sources=()))
-        self.first.on_click(lambda _: self.go_to(0))
-        self.prev.on_click(lambda _: self.go_to(self.page_number - 1))
-        self.next.on_click(lambda _: self.go_to(self.page_number + 1))
-        self.last.on_click(lambda _: self.go_to(self.model.n_pages(self.selection, self.page_size) - 1))
-        self.sort.observe(lambda _: self.go_to(0), names="value")
-        self.descending.observe(lambda _: self.go_to(0), names="value")
-        self.csv_button.on_click(lambda _: self._guard(self.export_csv))
-        self._guard(self.refresh)
-
-    # ------------------------------------------------------------------ state
-
-    @property
-    def selection(self) -> Selection:
-        """The current selection."""
-        return self._selection
-
-    def _read_controls(self) -> Selection:
-        return self.model.validate(
-            Selection(
-                cycle=self.cycle.value,
-                compare=self.compare.value,
-                categories=tuple(self.categories.value),
-                surfaces=tuple(self.surfaces.value),
-                sources=tuple(self.sources.value),
-                metric=self.metric.value,
-                scope=self.scope.value,
-            )
-        )
-
-    def select(self, **changes: Any) -> None:
-        """Change several controls at once (one refresh), e.g. ``select(categories=["csam"], surfaces=["live"])``."""
-        widgets = {
-            "cycle": self.cycle,
-            "compare": self.compare,
-            "categories": self.categories,
-            "surfaces": self.surfaces,
-            "sources": self.sources,
-            "metric": self.metric,
-            "scope": self.scope,
-        }
-        unknown = set(changes) - set(widgets)
-        if unknown:
-            raise TypeError(f"unknown selection field(s): {', '.join(sorted(unknown))}")
-        multi = ("categories", "surfaces", "sources")
-        changes = {k: tuple(v) if k in multi else v for k, v in changes.items()}
-        self.model.validate(replace(self._selection, **changes))
-        self._holding = True
-        try:
-            for name, value in changes.items():
-                widgets[name].value = value
-        finally:
-            self._holding = False
-        self._on_selection(None)
-
-    def _on_selection(self, _change: Any) -> None:
-        if self._holding:
-            return
-        self._guard(self._apply_controls)
-
-    def _apply_controls(self) -> None:
-        self._selection = self._read_controls()
-        self.page_number = 0
-        self.refresh()
-
-    def _guard(self, fn: Callable[[], None]) -> None:
-        """Run an update; show any error in the explorer (escaped) instead of losing it in the log."""
-        try:
-            fn()
-        except Exception as exc:  # shown to the user, then re-raised for the log
-            import traceback
-
-            self.status.value = (
-                f"<div class='rk-error'>{html.escape(''.join(traceback.format_exception_only(exc)).strip())}</div>"
-            )
-            raise
-
-    # ------------------------------------------------------------------ rendering
-
-    def refresh(self) -> None:
-        """Recompute every chart and table from the model's aggregates and update the figures in place."""
-        started = time.perf_counter()
-        sel = self._selection
-        m = self.model
-        metric = m.metrics[sel.metric]
-        unit = m.registry[sel.metric].unit
-
-        trend = m.trend(sel)
-        rate = _is_rate(metric)
-        scale = 100.0 if rate else 1.0
-
-        def scaled(values: list[float | None]) -> list[float | None]:
-            return [None if v is None else v * scale for v in values]
-
-        with self.trend_fig.batch_update():
-            cur, comp = self.trend_fig.data
-            cur.x, cur.y, cur.name = trend.months, scaled(trend.values), sel.cycle
-            cur.customdata = [[n, d] for n, d in zip(trend.numerators, trend.denominators, strict=True)]
-            cur.hovertemplate = (
-                "%{x}: %{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>"
-                if rate
-                else "%{x}: %{y:,.2f}<extra></extra>"
-                if metric.kind == "duration"
-                else "%{x}: %{y:,}<extra></extra>"
-            )
-            comp.visible = sel.compare is not None
-            comp.x = trend.months if sel.compare else []
-            comp.y = scaled(trend.compare_values) if sel.compare else []
-            comp.name = f"{sel.compare} (same position)" if sel.compare else "compare"
-            comp.hovertext = trend.compare_months
-            comp.hovertemplate = "%{hovertext}: %{y:,.2f}<extra></extra>"
-            self.trend_fig.layout.title.text = f"{html.escape(trend.label)} by month of detection — {sel.cycle}"
-            self.trend_fig.layout.yaxis.title.text = "%" if rate else "hours" if metric.kind == "duration" else unit
-            self.trend_fig.layout.yaxis.rangemode = "tozero"
-
-        hist = m.histogram(sel)
-        with self.tta_fig.batch_update():
-            bars, cline = self.tta_fig.data
-            bars.x, bars.y, bars.name = hist.hours, hist.percent, sel.cycle
-            bars.customdata = hist.counts
-            bars.hovertemplate = "%{x}–%{x}+1 h: %{y:.1f}% (%{customdata:,})<extra></extra>"
-            cline.visible = hist.compare_percent is not None
-            cline.x = hist.hours if hist.compare_percent is not None else []
-            cline.y = hist.compare_percent if hist.compare_percent is not None else []
-            cline.name = f"{sel.compare}" if sel.compare else "compare"
-            shapes, notes = [], []
-            for hours, label in hist.deadlines:
-                shapes.append(
-                    {
-                        "type": "line",
-                        "x0": hours,
-                        "x1": hours,
-                        "yref": "paper",
-                        "y0": 0,
-                        "y1": 1,
-                        "line": {"color": _RED, "width": 2, "dash": "dot"},
-                    }
-                )
-                notes.append(
-                    {
-                        "x": hours,
-                        "y": 0.45,
-                        "yref": "paper",
-                        "xanchor": "left",
-                        "yanchor": "middle",
-                        "textangle": -90,
-                        "showarrow": False,
-                        "text": f"SLA deadline {hours:g} h",
-                        "hovertext": html.escape(label),
-                        "font": {"color": _RED},
-                    }
-                )
-            lines = [
-                f"n = {hist.n:,} · median {_fmt(_none(hist.median_h), 'hours')} · p90 {_fmt(_none(hist.p90_h), 'hours')}"
-            ]
-            for ref, (within, due) in hist.within.items():
-                share = f"{100 * within / due:.1f}%" if due else "—"
-                lines.append(f"within {ref}: {share} of {due:,}")
-            if not hist.deadlines:
-                lines.append("no response clock applies to the selected categories")
-            beyond = 100 * hist.beyond / hist.n if hist.n else 0.0
-            lines.append(f"{beyond:.1f}% after {HIST_DISPLAY_HOURS} h · {hist.open:,} decisions still open")
-            notes.append(_note("<br>".join(html.escape(line) for line in lines), 0.99))
-            self.tta_fig.layout.shapes = shapes
-            self.tta_fig.layout.annotations = notes
-            self.tta_fig.layout.title.text = f"Time to action (enforced, actioned) — {html.escape(sel.cycle)}"
-            upper = max([h for h, _ in hist.deadlines] + [hist.median_h if not math.isnan(hist.median_h) else 0])
-            self.tta_fig.layout.xaxis.range = [0, min(HIST_DISPLAY_HOURS, max(72.0, 3 * upper))]
-
-        funnel = m.funnel(sel)
-        with self.funnel_fig.batch_update():
-            cur, comp = self.funnel_fig.data
-            stages = [s for s, v in zip(funnel.stages, funnel.values, strict=True) if v is not None]
-            cur.y, cur.x, cur.name = stages, [v for v in funnel.values if v is not None], sel.cycle
-            cur.text = _funnel_text(funnel.stages, funnel.values)
-            comp.visible = funnel.compare_values is not None
-            comp.y = stages if funnel.compare_values is not None else []
-            comp.x = [v for v in funnel.compare_values if v is not None] if funnel.compare_values else []
-            comp.text = _funnel_text(funnel.stages, funnel.compare_values) if funnel.compare_values else []
-            comp.name = sel.compare or "compare"
-            self.funnel_fig.layout.title.text = "Report → action → appeal → reversal"
-            self.funnel_fig.layout.annotations = (
-                [_note(html.escape("; ".join(funnel.notes)), -0.02)] if funnel.notes else []
-            )
-
-        s = m.summary(sel)
-        line = (
-            f"<b>{s['decisions']:,}</b> decisions match in <b>{html.escape(sel.cycle)}</b> "
-            f"({html.escape(sel.scope)}). {html.escape(metric.label)}: <b>{_fmt(s['value'], unit)}</b>"
-        )
-        if sel.compare:
-            line += f" vs {_fmt(s['compare_value'], unit)} in {html.escape(sel.compare)}"
-        self.kpi.value = line
-        defs = m.definitions(sel)
-        conventions = CONVENTIONS.format(as_of=m.as_of.tz_convert(REPORTING_TZ).strftime("%Y-%m-%d %H:%M MYT"))
-        self.definitions_html.value = (
-            table_html(defs).replace("rk-drill", "rk-defs") + f"<p class='rk-muted'>{html.escape(conventions)}</p>"
-        )
-        self.csv_link.value = ""
-        self.render_table()
-        self.last_update_seconds = time.perf_counter() - started
-        self.status.value = f"<span class='rk-muted'>updated in {self.last_update_seconds:.2f} s</span>"
-
-    def go_to(self, page: int) -> None:
-        """Show drill-down page ``page`` (clamped)."""
-        self.page_number = page
-        self._guard(self.render_table)
-
-    def render_table(self) -> None:
-        """Render the current drill-down page."""
-        sel = self._selection
-        n = int(self.model.mask(sel).sum())
-        pages = max(1, math.ceil(n / self.page_size))
-        self.page_number = min(max(self.page_number, 0), pages - 1)
-        df = self.model.page(sel, self.page_number, self.page_size, self.sort.value, not self.descending.value)
-        start = self.page_number * self.page_size
-        self.page_label.value = (
-            f"<span style='white-space:nowrap'>&nbsp;rows {start + 1 if n else 0:,}–{start + len(df):,} of {n:,} "
-            f"(page {self.page_number + 1:,} of {pages:,})&nbsp;</span>"
-        )
-        self.table.value = f"<div style='overflow-x:auto'>{table_html(df)}</div>"
-        self.first.disabled = self.prev.disabled = self.page_number == 0
-        self.next.disabled = self.last.disabled = self.page_number >= pages - 1
-
-    def export_csv(self) -> Path | None:
-        """Export every matching row: a download link for up to :data:`CSV_LINK_MAX_ROWS` rows, else a file in
-        ``export_dir``. Returns the file written, if any."""
-        sel = self._selection
-        name = self.model.export_name(sel)
-        text = self.model.csv(sel, self.sort.value, not self.descending.value)
-        rows = int(self.model.mask(sel).sum())
-        if rows <= CSV_LINK_MAX_ROWS:
-            payload = base64.b64encode(text.encode("utf-8")).decode("ascii")
-            self.csv_link.value = (
-                f'<a download="{html.escape(name)}" href="data:text/csv;charset=utf-8;base64,{payload}" '
-                f'class="rk-download">Save {html.escape(name)} ({rows:,} rows)</a>'
-            )
-            return None
-        self.export_dir.mkdir(parents=True, exist_ok=True)
-        path = self.export_dir / name
-        path.write_text(text, encoding="utf-8")
-        self.csv_link.value = (
-            f"<span>{rows:,} rows written to <code>{html.escape(str(path))}</code> "
-            "(too many for an in-page download; open it from the file browser)</span>"
-        )
-        return path
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
-
-
-def _note(text: str, y: float) -> dict[str, Any]:
-    """A top-right note in a figure (``text`` is already escaped; it may hold ``<br>``)."""
-    return {
-        "x": 1,
-        "xref": "paper",
-        "y": y,
-        "yref": "paper",
-        "xanchor": "right",
-        "yanchor": "top",
-        "align": "right",
-        "showarrow": False,
-        "text": text,
-        "font": {"size": 11, "color": "#455a64"},
-        "bgcolor": "rgba(255,255,255,0.85)",
-    }
-
-
-def _funnel_text(stages: list[str], values: list[float | None]) -> list[str]:
-    """Stage labels: appeals as a share of enforced actions, reversals as a share of appealed ones."""
-    shown = [(s, v) for s, v in zip(stages, values, strict=True) if v is not None]
-    out = []
-    for i, (stage, v) in enumerate(shown):
-        text = f"{v:,.0f}"
-        if stage in ("actions appealed", "reversed on appeal") and i > 0 and shown[i - 1][1]:
-            text += f" ({100 * v / shown[i - 1][1]:.1f}%)"
-        out.append(text)
-    return out
-
-
-def explore(data: str | Path | DataPack, *, cycle: str | None = None) -> Explorer:
-    """Open the explorer on a data pack (a folder or a loaded :class:`DataPack`), showing ``cycle`` (default: the
-    latest complete half-year) compared with the cycle before it."""
-    pack = data if isinstance(data, DataPack) else load_datapack(data, columns=EXPLORER_COLUMNS)
-    model = ExplorerModel(pack)
-    return Explorer(model, model.default_selection(cycle))
-
-
-def _tag(**widgets: Any) -> None:
-    """Give each widget the CSS class ``rk-<name>`` (underscores as hyphens) the browser test finds it by."""
-    for name, widget in widgets.items():
-        widget.add_class(f"rk-{name.replace('_', '-')}")
