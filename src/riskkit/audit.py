@@ -427,8 +427,7 @@ def _findings(
                 "kind": kind,
                 "severity": rule.severity,
                 "description": f"{rule.label.en}: {detail}",
-                "recommended_action": rule.action.en
-                + (f" ({item.item_id})" if kind != "data_contradiction" else ""),
+                "recommended_action": rule.action.en + (f" ({item.item_id})" if kind != "data_contradiction" else ""),
                 "owner": item.owner or "unassigned",
                 "first_raised": cycle.id,
                 "due_date": str(end + pd.Timedelta(days=rule.due_days).to_pytimedelta()),

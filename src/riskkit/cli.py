@@ -17,18 +17,25 @@ from riskkit.exceptions import InvalidDataPack, ParameterError, RiskkitError, Ru
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def _cmd_validate(args: argparse.Namespace) -> int:
-    from riskkit.datapack import validate_datapack
+def _library(args: argparse.Namespace):
+    """The framework library of this command: packaged, with every --frameworks folder or file applied."""
+    from riskkit.library import load_library
 
-    report = validate_datapack(args.path, as_of=args.as_of)
+    return load_library(args.frameworks or ())
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from riskkit.pack import validate_datapack
+
+    report = validate_datapack(args.path, library=_library(args), as_of=args.as_of)
     print(report.format(max_per_kind=args.max_per_kind))
     return EXIT_OK if report.ok else EXIT_INVALID
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from riskkit.datapack import describe_pack, load_datapack
+    from riskkit.pack import describe_pack, load_datapack
 
-    pack = load_datapack(args.path, as_of=args.as_of)
+    pack = load_datapack(args.path, library=_library(args), as_of=args.as_of)
     print(pack.report.summary_line())
     print(describe_pack(pack))
     return EXIT_OK
@@ -37,7 +44,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 def _cmd_sample(args: argparse.Namespace) -> int:
     from riskkit.sample import generate
 
-    summary = generate(args.out, actions=args.actions, seed=args.seed, overwrite=args.overwrite)
+    summary = generate(args.out, actions=args.actions, seed=args.seed, library=_library(args), overwrite=args.overwrite)
     rows = ", ".join(f"{k} {v:,}" for k, v in summary.rows.items())
     print(f"wrote {summary.path} in {summary.seconds:.1f} s: {rows}")
     return EXIT_OK
@@ -61,17 +68,19 @@ def _cmd_cycle(args: argparse.Namespace) -> int:
 def _cmd_metrics(args: argparse.Namespace) -> int:
     from riskkit import metrics
 
+    library = _library(args)
     if args.definitions:
-        print(metrics.definitions_markdown(), end="")
+        print(metrics.definitions_markdown(library), end="")
         return EXIT_OK
     if not args.path or not args.cycle:
         raise ParameterError("riskkit metrics needs a data pack PATH and --cycle (or --definitions)")
     from riskkit.cycles import resolve
-    from riskkit.datapack import load_datapack
+    from riskkit.pack import load_datapack
 
-    pack = load_datapack(args.path, as_of=args.as_of, columns=metrics.REQUIRED_COLUMNS if args.lean else None)
+    columns = metrics.REQUIRED_COLUMNS if args.lean else None
+    pack = load_datapack(args.path, library=library, as_of=args.as_of, columns=columns)
     cycle = resolve(args.cycle, as_of=pack.meta.as_of)
-    result = metrics.compute(pack, cycle)
+    result = metrics.compute(pack, cycle, library=library)
     if args.out:
         out = Path(args.out)
         if out.exists() and not args.overwrite:
@@ -105,7 +114,7 @@ def _cmd_questionnaire(args: argparse.Namespace) -> int:
     from riskkit.audit import questionnaire, write_questionnaire
     from riskkit.cycles import resolve
 
-    q = questionnaire(args.audit, resolve(args.cycle), previous=args.from_previous)
+    q = questionnaire(args.audit, resolve(args.cycle), library=_library(args), previous=args.from_previous)
     path = write_questionnaire(q, args.out, overwrite=args.overwrite)
     kept = int((q["evidence"] != "").sum())
     source = f", evidence kept for {kept} item(s) from {args.from_previous}" if args.from_previous else ""
@@ -130,6 +139,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         notebooks_dir=args.notebooks,
         timeout=args.timeout,
+        frameworks=args.frameworks or (),
         progress=not args.quiet and sys.stderr.isatty(),
         on_event=None if args.quiet else (lambda msg: print(msg, file=sys.stderr)),
     )
@@ -138,9 +148,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_dsa(args: argparse.Namespace) -> int:
-    from riskkit.datapack import validate_datapack
     from riskkit.importers.dsa import import_dsa
+    from riskkit.pack import validate_datapack
 
+    library = _library(args)
     report = import_dsa(
         args.inputs,
         args.out,
@@ -148,21 +159,37 @@ def _cmd_import_dsa(args: argparse.Namespace) -> int:
         platform=args.platform,
         territory=args.territory,
         service_type=args.service_type,
+        library=library,
     )
     print(report.format())
     pack = args.out or args.into
-    check = validate_datapack(pack)
+    check = validate_datapack(pack, library=library)
     print(check.summary_line())
     return EXIT_OK if check.ok else EXIT_INVALID
 
 
 def _cmd_frameworks(args: argparse.Namespace) -> int:
-    from riskkit.framework import load_library
+    if args.json_schema:
+        import json
 
-    lib = load_library()
-    for fw_id, fw in sorted(lib.frameworks.items()):
-        print(f"{fw_id:<28} {fw.version:<8} {fw.kind:<16} {fw.name_en}")
+        from riskkit.library.models import json_schemas
+
+        print(json.dumps(json_schemas(), indent=1))
+        return EXIT_OK
+    lib = _library(args)
+    for row in lib.describe().itertuples():
+        print(f"{row.id:<28} {row.version:<8} {row.kind:<20} {row.origin:<9} {row.name}")
     return EXIT_OK
+
+
+def _frameworks_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--frameworks",
+        action="append",
+        metavar="DIR",
+        help="a folder (or file) of framework YAML that replaces packaged frameworks by id or adds new ones "
+        "(repeatable); the ids and versions used are recorded in every output",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="validate a data pack and print every problem (exit 0 valid, 2 invalid)")
     p.add_argument("path", help="data pack folder (with datapack.yaml)")
     p.add_argument("--max-per-kind", type=int, default=10, metavar="N", help="examples shown per problem kind")
+    _frameworks_option(p)
     p.add_argument(
         "--as-of",
         default=None,
@@ -187,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="validate a data pack and print what it holds")
     p.add_argument("path", help="data pack folder")
     p.add_argument("--as-of", default=None)
+    _frameworks_option(p)
     p.set_defaults(func=_cmd_summary)
 
     p = sub.add_parser("sample", help="generate the synthetic 'Serambi' data pack (deterministic for a seed)")
@@ -194,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--actions", type=int, default=None, help="number of moderation actions")
     p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same bytes)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing non-empty folder")
+    _frameworks_option(p)
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser("schema", help="print the data contract (tables, columns, enums, keys) as Markdown")
@@ -208,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lean", action="store_true", help="read only the columns the metrics need (large packs)")
     p.add_argument("--as-of", default=None)
     p.add_argument("--definitions", action="store_true", help="print the metric registry as Markdown")
+    _frameworks_option(p)
     p.set_defaults(func=_cmd_metrics)
 
     p = sub.add_parser(
@@ -218,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from-previous", default=None, metavar="RUN", help="previous run folder or questionnaire file")
     p.add_argument("--out", required=True, help="FILE.xlsx or FILE.csv")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    _frameworks_option(p)
     p.set_defaults(func=_cmd_questionnaire)
 
     p = sub.add_parser("run", help="run a reporting cycle: validate, execute the notebooks, render offline HTML")
@@ -228,7 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="notebooks run in parallel (default: CPU cores)")
     p.add_argument("--as-of", default=None, help="judge 'latest' at this instant instead of now (ISO, with offset)")
     p.add_argument("--timeout", type=int, default=900, help="seconds a notebook cell may take (default 900)")
-    p.add_argument("--notebooks", default=None, help="notebooks folder (default: the repository's notebooks/)")
+    p.add_argument("--notebooks", default=None, help="notebooks folder (default: the notebooks shipped with riskkit)")
+    _frameworks_option(p)
     p.add_argument("--quiet", action="store_true", help="print only the path of index.html")
     p.set_defaults(func=_cmd_run)
 
@@ -242,9 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--platform", help="the platform_name to import when the dump holds several")
     d.add_argument("--territory", default="MY", help="ISO code marking Malaysian scope in territorial_scope, or 'all'")
     d.add_argument("--service-type", default="social_media", choices=("social_media", "messaging", "hybrid"))
+    _frameworks_option(d)
     d.set_defaults(func=_cmd_import_dsa)
 
-    p = sub.add_parser("frameworks", help="list the framework library (ids, versions, kinds)")
+    p = sub.add_parser("frameworks", help="list the framework library (ids, versions, kinds, packaged or custom)")
+    _frameworks_option(p)
+    p.add_argument("--json-schema", action="store_true", help="print the JSON Schema of every framework kind")
     p.set_defaults(func=_cmd_frameworks)
 
     p = sub.add_parser("cycle", help="show a reporting cycle's bounds in Malaysian time (e.g. 2025-H2, 2025, latest)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import itertools
+from typing import Any
 
 import pandas as pd
 
@@ -133,36 +134,19 @@ def note(text: str) -> HTML:
     return HTML(f'<p class="rk-note">{html.escape(text)}</p>')
 
 
-def setup_plotly() -> None:
-    """Make riskkit's offline renderer the default for this kernel.
+class Figure:
+    """A plotly figure for a notebook: offline HTML for nbconvert plus the plotly JSON for JupyterLab.
 
-    Each figure's output carries ``text/html`` (for nbconvert: no CDN, no MathJax, plotly.js inlined in the first
-    figure only, deterministic div ids) and ``application/vnd.plotly.v1+json`` (interactive in JupyterLab)."""
-    import plotly.io as pio
+    Rendering through this object (instead of ``fig.show()``) skips plotly.io's renderer machinery, which imports
+    nbformat and jsonschema into every kernel (about a second each)."""
 
-    if "riskkit" not in pio.renderers:
-        pio.renderers["riskkit"] = _offline_renderer()
-    pio.renderers.default = "riskkit"
+    def __init__(self, fig: Any) -> None:
+        self.fig = fig
 
-
-def _offline_renderer():
-    from plotly.io._base_renderers import MimetypeRenderer
-
-    class OfflineRenderer(_OfflineMixin, MimetypeRenderer):
-        pass
-
-    return OfflineRenderer()
-
-
-_FIGURES = itertools.count(1)  # per kernel: plotly copies renderers per call, so the count lives here
-
-
-class _OfflineMixin:
-    """A plotly renderer for shareable, offline HTML (see :func:`setup_plotly`)."""
-
-    def to_mimebundle(self, fig_dict: dict) -> dict:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         import plotly.io as pio
 
+        fig_dict = self.fig.to_plotly_json() if hasattr(self.fig, "to_plotly_json") else dict(self.fig)
         number = next(_FIGURES)
         markup = pio.to_html(
             fig_dict,
@@ -183,3 +167,11 @@ class _OfflineMixin:
                 "config": {"displaylogo": False},
             },
         }
+
+
+def figure(fig: Any) -> Figure:
+    """Display a plotly figure offline (plotly.js inlined once per notebook, deterministic div ids)."""
+    return Figure(fig)
+
+
+_FIGURES = itertools.count(1)  # per kernel: plotly.js is inlined in the first figure only

@@ -155,7 +155,10 @@ def _risk_tables(a: Assessment, before: CycleResult | None) -> dict[str, pd.Data
     register = a.register
     cells = a.methodology.cells
     matrix = pd.DataFrame(
-        [{"likelihood": i + 1, **{f"severity {j + 1}": band for j, band in enumerate(row)}} for i, row in enumerate(cells)]
+        [
+            {"likelihood": i + 1, **{f"severity {j + 1}": band for j, band in enumerate(row)}}
+            for i, row in enumerate(cells)
+        ]
     )
     out = {
         "risk.register": register,

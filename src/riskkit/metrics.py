@@ -281,7 +281,10 @@ class _Periods:
 
     def __init__(self, cycle: Cycle) -> None:
         prev = cycle.previous()
-        self.bounds = np.array([arrays.timestamp_us(prev.start), arrays.timestamp_us(cycle.start), arrays.timestamp_us(cycle.end)], dtype=np.int64)
+        self.bounds = np.array(
+            [arrays.timestamp_us(prev.start), arrays.timestamp_us(cycle.start), arrays.timestamp_us(cycle.end)],
+            dtype=np.int64,
+        )
         self.lengths = np.diff(self.bounds).astype(float)
 
     def index(self, ts: np.ndarray) -> np.ndarray:
@@ -293,14 +296,6 @@ class _Periods:
     def horizon(self, idx: np.ndarray) -> np.ndarray:
         """End of each row's cycle (µs); rows outside both cycles get the current end (they are masked anyway)."""
         return self.bounds[np.clip(idx.astype(np.int64), 0, 1) + 1]
-
-
-
-
-
-
-
-
 
 
 class _Groups:
@@ -673,7 +668,9 @@ def _reports(out: _Rows, pack: DataPack, periods: _Periods, *, policy, bins: _Bi
         hist = groups.hist(arrays.minutes_between(received, np.where(done, stop, received)), done, bins)
         _emit_percentiles(out, {metric: 0.5}, hist, scopes)
     for clock in (c for c in policy.clocks if c.table == "reports"):
-        within, due = clock_outcomes(arrays.timestamps_us(df[clock.start]), arrays.timestamps_us(df[clock.stop]), horizon, clock, category, None)
+        within, due = clock_outcomes(
+            arrays.timestamps_us(df[clock.start]), arrays.timestamps_us(df[clock.stop]), horizon, clock, category, None
+        )
         _emit_clock(out, clock, groups.count(within), groups.count(due), scopes)
 
 
@@ -735,8 +732,6 @@ def _appeals(out: _Rows, pack: DataPack, periods: _Periods, *, bins: _Bins, **_:
     appealed = np.zeros(len(actions), dtype=bool)
     appealed[np.unique(pos[in_time])] = True
     _emit_rate(out, "appeal_rate", a_groups.count(enforced & appealed), a_groups.count(enforced))
-
-
 
 
 def _requests(out: _Rows, pack: DataPack, periods: _Periods, *, bins: _Bins, **_: Any) -> None:
@@ -851,7 +846,9 @@ def _capacity(out: _Rows, pack: DataPack, periods: _Periods, *, library: Library
 
 def _prevalence(out: _Rows, pack: DataPack, periods: _Periods, **_: Any) -> None:
     df = pack.require("prevalence_samples")
-    groups = _Groups(periods.index(arrays.timestamps_us(df["sampled_at"])), arrays.codes(df["category"], CATEGORIES), None)
+    groups = _Groups(
+        periods.index(arrays.timestamps_us(df["sampled_at"])), arrays.codes(df["category"], CATEGORIES), None
+    )
     sampled = df["views_sampled"].fillna(0).to_numpy(np.int64)
     violating = df["views_violating"].fillna(0).to_numpy(np.int64)
     num = _weighted(groups, violating)

@@ -8,9 +8,10 @@ earlier runs are never touched.
 
 from __future__ import annotations
 
-import hashlib
+import gc
 import html
 import json
+import logging
 import os
 import platform
 import shutil
@@ -27,21 +28,21 @@ from typing import Any
 
 import pandas as pd
 
-from riskkit import __version__, schema
+from riskkit import __version__, resources, schema
+from riskkit.arrays import release_arrow_memory
 from riskkit.cycles import REPORTING_TZ, Cycle, resolve
-from riskkit.datapack import DataPack, load_datapack
+from riskkit.evaluate import evaluate
 from riskkit.exceptions import ParameterError, RunFailed
-from riskkit.framework import load_library
+from riskkit.library import Library, load_library
+from riskkit.pack import load_datapack
+from riskkit.reports.exports import write_exports, write_records
+from riskkit.result import RESULT_DIR, CycleResult
+
+log = logging.getLogger(__name__)
 
 KERNEL = "python3"
 DEFAULT_TIMEOUT = 900  # seconds per cell
-TEMPLATES = Path(__file__).with_name("templates")
 PACKAGES = ("pandas", "numpy", "pyarrow", "plotly", "papermill", "nbconvert", "nbclient", "ipykernel", "openpyxl")
-
-
-def default_notebooks_dir() -> Path:
-    """The repository's ``notebooks/`` (riskkit is run from a clone, as the README says)."""
-    return Path(__file__).resolve().parents[2] / "notebooks"
 
 
 @dataclass
@@ -56,6 +57,7 @@ class NotebookRun:
     html: str = ""
     html_bytes: int = 0
     error: str = ""
+    title: str = ""
 
 
 @dataclass
@@ -70,27 +72,48 @@ class RunResult:
     exit_code: int = 0
 
 
-def notebooks_for(cycle: Cycle, folder: Path, only: Sequence[str] | None = None) -> list[Path]:
-    """The cycle's notebooks in reading order: ``NN_*.ipynb`` whose metadata ``riskkit.cycle_kinds`` includes the
-    cycle's kind (default: half-years). ``only`` filters by name or number prefix."""
+@dataclass(frozen=True)
+class NotebookJob:
+    """One notebook execution: the source notebook, the output name, its extra parameters and its title."""
+
+    source: Path
+    name: str
+    group: str
+    title: str
+    parameters: dict[str, str] = field(default_factory=dict)
+
+
+def notebooks_for(cycle: Cycle, folder: Path, library: Library, only: Sequence[str] | None = None) -> list[NotebookJob]:
+    """The cycle's notebook executions in reading order.
+
+    ``NN_*.ipynb`` whose metadata ``riskkit.cycle_kinds`` includes the cycle's kind (default: half-years); a notebook
+    with ``riskkit.per: audit`` runs once per checklist of the library. ``only`` filters by name or number prefix."""
     import nbformat
 
-    found = []
+    jobs: list[NotebookJob] = []
     for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
-        kinds = nbformat.read(path, as_version=4).metadata.get("riskkit", {}).get("cycle_kinds", ["half"])
-        if cycle.kind in kinds:
-            found.append(path)
+        meta = nbformat.read(path, as_version=4).metadata.get("riskkit", {})
+        if cycle.kind not in meta.get("cycle_kinds", ["half"]):
+            continue
+        group = str(meta.get("group", "Reports"))
+        if meta.get("per") == "audit":
+            for audit, checklist in library.checklists().items():
+                jobs.append(NotebookJob(path, f"{path.stem}_{audit}", group, checklist.name.en, {"audit": audit}))
+        else:
+            jobs.append(NotebookJob(path, path.stem, group, _title(nbformat.read(path, as_version=4), path.stem)))
     if only:
         wanted = [w.removesuffix(".ipynb") for w in only]
-        found = [p for p in found if any(p.stem == w or p.stem.startswith(w + "_") or p.stem[:2] == w for w in wanted)]
-        missing = [
-            w for w in wanted if not any(p.stem == w or p.stem.startswith(w + "_") or p.stem[:2] == w for p in found)
-        ]
+
+        def matches(job: NotebookJob, w: str) -> bool:
+            return job.name == w or job.name.startswith(w + "_") or job.name[:2] == w
+
+        missing = [w for w in wanted if not any(matches(j, w) for j in jobs)]
         if missing:
             raise ParameterError(f"--only: no notebook for {cycle.kind} cycles matches {', '.join(missing)}")
-    if not found:
+        jobs = [j for j in jobs if any(matches(j, w) for w in wanted)]
+    if not jobs:
         raise ParameterError(f"no notebooks for {cycle.kind} cycles in {folder}")
-    return found
+    return jobs
 
 
 def run_cycle(
@@ -105,30 +128,27 @@ def run_cycle(
     timeout: int = DEFAULT_TIMEOUT,
     progress: bool = True,
     on_event: Callable[[str], None] | None = None,
+    library: Library | None = None,
+    frameworks: Sequence[str | Path] = (),
 ) -> RunResult:
-    """Validate the pack (nothing runs if it is invalid), then execute and render every notebook of the cycle.
+    """Validate the pack (nothing runs if it is invalid), evaluate the cycle once, then execute and render every
+    notebook of the cycle over the saved result.
 
-    ``cycle`` may be ``latest``: the latest complete cycle as of ``as_of`` (default: now in Malaysia).
+    ``cycle`` may be ``latest``: the latest complete cycle as of ``as_of`` (default: now in Malaysia). The library
+    is ``library``, else the packaged one with ``frameworks`` (folders or files of your own) applied.
     Raises :class:`RunFailed` (exit 1) after moving a failed run to ``failed-<timestamp>``.
     """
     say = on_event or (lambda _msg: None)
     started = datetime.now(UTC)
+    lib = library if library is not None else load_library(frameworks)
     data_path = Path(data).resolve()
-    pack = load_datapack(data_path)  # InvalidDataPack (exit 2) before anything is written
+    pack = load_datapack(data_path, library=lib)  # InvalidDataPack (exit 2) before anything is written
     # 'latest' is judged now in Malaysia, but never past the data's extraction: a report on a cycle the data
     # does not cover would look complete and be wrong. An explicit --as-of is taken as given.
     judged_at = pd.Timestamp(as_of) if as_of else min(pd.Timestamp.now(tz=REPORTING_TZ), pack.meta.as_of)
     cyc = resolve(cycle, as_of=judged_at)
-    warnings = []
-    if not cyc.is_complete(pack.meta.as_of):
-        warnings.append(
-            f"the data is as of {pack.meta.as_of.tz_convert(REPORTING_TZ):%Y-%m-%d %H:%M} MYT, before the end of "
-            f"{cyc.id}: this run covers the cycle only in part"
-        )
-    for w in warnings:
-        say(f"warning: {w}")
-    nb_dir = Path(notebooks_dir) if notebooks_dir else default_notebooks_dir()
-    books = notebooks_for(cyc, nb_dir, only)
+    nb_dir = Path(notebooks_dir) if notebooks_dir else resources.notebooks_dir()
+    books = notebooks_for(cyc, nb_dir, lib, only)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(books)))
     root = Path(out).resolve() / cyc.id
     root.mkdir(parents=True, exist_ok=True)
@@ -138,29 +158,41 @@ def run_cycle(
     say(f"running {cyc.id} ({cyc.label}) for {pack.meta.platform_name}: {len(books)} notebook(s), {jobs} at a time")
 
     previous = root.parent / cyc.previous().id / "latest"
+    previous_result = previous if (previous / RESULT_DIR).is_dir() else None
+    t0 = time.perf_counter()
+    result = evaluate(pack, cyc, library=lib, previous=previous_result)
+    result_dir = result.save(partial)
+    write_exports(result, partial)
+    if cyc.kind == "half":
+        write_records(pack, cyc, partial)
+    evaluated = round(time.perf_counter() - t0, 2)
+    warnings = list(result.scalars["warnings"])
+    for w in warnings:
+        say(f"warning: {w}")
+    del pack  # the notebooks read the saved result; free the pack's memory before the kernels start
+    gc.collect()
+    release_arrow_memory()
+
     context = {
         "run_id": run_id,
         "run_started": started.isoformat(timespec="seconds"),
-        "platform": pack.meta.platform_name,
+        "platform": result.scalars["platform"]["name"],
         "cycle": cyc.id,
         "period": cyc.label,
         "riskkit_version": __version__,
-        "frameworks": load_library().versions(),
-        "inputs": inputs_manifest(pack),
+        "frameworks": lib.versions(),
+        "inputs": result["inputs"].astype(object).where(result["inputs"].notna(), None).to_dict("records"),
     }
     params = {
         "data_path": str(data_path),
         "cycle": cyc.id,
         "as_of": "" if as_of is None else str(as_of),
-        "output_dir": str(partial),
-        "previous_run": str(previous.resolve()) if previous.exists() else "",
+        "previous_run": str(previous.resolve()) if previous_result else "",
     }
-    _write_run_summary(pack, cyc, partial)
-
-    results = [NotebookRun(p.stem, _group(p)) for p in books]
+    results = [NotebookRun(b.name, b.group, title=b.title) for b in books]
 
     def execute(i: int) -> None:
-        results[i] = _execute(books[i], partial, params, context, timeout, progress, i)
+        results[i] = _execute(books[i], partial, {"result_dir": str(result_dir)}, context, timeout, progress, i)
         say(f"  {results[i].name}: {results[i].status} in {results[i].seconds:.1f} s")
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -168,20 +200,20 @@ def run_cycle(
 
     failed = [r for r in results if r.status != "succeeded"]
     status = "failed" if failed else "succeeded"
-    _combine_findings(partial)
-    manifest = _manifest(context, params, cyc, results, status, started, jobs, timeout)
+    manifest = _manifest(context, params, cyc, results, status, started, jobs, timeout, lib)
     manifest["warnings"] = warnings
+    manifest["evaluation"] = {"seconds": evaluated, "pack_reads": 1, "evaluations": 1, "result": RESULT_DIR}
     (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     (partial / "index.html").write_text(_index_html(manifest, partial), encoding="utf-8")
 
     if failed:
         final = _free(root / f"failed-{run_id}")
         partial.rename(final)
-        result = RunResult(cyc.id, status, final, final / "index.html", results, 1)
+        run = RunResult(cyc.id, status, final, final / "index.html", results, 1)
         raise RunFailed(
             f"{len(failed)} notebook(s) failed ({', '.join(r.name for r in failed)}); run kept at {final}; "
             f"'latest' unchanged",
-            result=result,
+            result=run,
         )
     final = _free(root / datetime.now(REPORTING_TZ).strftime("%Y-%m-%d"))
     partial.rename(final)
@@ -189,49 +221,36 @@ def run_cycle(
     return RunResult(cyc.id, status, final, final / "index.html", results, 0)
 
 
-def inputs_manifest(pack: DataPack) -> list[dict[str, Any]]:
-    """Every input file with its SHA-256 and row count (datapack.yaml first)."""
-    files = [("datapack.yaml", pack.path / "datapack.yaml", None)]
-    files += [(p.relative_to(pack.path).as_posix(), p, name) for name, p in pack.files.items()]
-    out = []
-    for rel, path, name in files:
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
-                digest.update(block)
-        rows = pack.report.rows.get(rel)
-        out.append(
-            {"file": rel, "table": name or "", "sha256": digest.hexdigest(), "rows": rows, "bytes": path.stat().st_size}
-        )
-    return out
-
-
-def _write_run_summary(pack: DataPack, cycle: Cycle, folder: Path) -> None:
-    """metrics.csv for the cycle (the tidy table every notebook draws on)."""
-    from riskkit.metrics import compute
-
-    compute(pack, cycle).table.to_csv(folder / "metrics.csv", index=False)
+def open_result(run_folder: str | Path) -> CycleResult:
+    """The saved result of a run folder (``reports/<cycle>/latest``, a dated run, or its ``result/``)."""
+    return CycleResult.load(run_folder)
 
 
 def _execute(
-    path: Path, folder: Path, params: dict[str, str], context: dict[str, Any], timeout: int, progress: bool, i: int
+    job: NotebookJob,
+    folder: Path,
+    params: dict[str, str],
+    context: dict[str, Any],
+    timeout: int,
+    progress: bool,
+    i: int,
 ) -> NotebookRun:
     import nbformat
     import papermill as pm
 
-    run = NotebookRun(path.stem, _group(path))
-    out_nb = folder / f"{path.stem}.ipynb"
+    run = NotebookRun(job.name, job.group, title=job.title)
+    out_nb = folder / f"{job.name}.ipynb"
     t0 = time.perf_counter()
     try:
         pm.execute_notebook(
-            str(path),
+            str(job.source),
             str(out_nb),
-            parameters=params,
+            parameters={**params, **job.parameters},
             kernel_name=KERNEL,
             # no cwd=: papermill implements it with a process-wide chdir, which races between parallel notebooks;
             # every path given to the notebooks is absolute instead
             execution_timeout=timeout,
-            progress_bar={"desc": path.stem[:32], "position": i, "leave": True} if progress else False,
+            progress_bar={"desc": job.name[:32], "position": i, "leave": True} if progress else False,
             log_output=False,
         )
         run.status = "succeeded"
@@ -248,11 +267,11 @@ def _execute(
         nb.metadata["riskkit"] = {
             **nb.metadata.get("riskkit", {}),
             **context,
-            "title": _title(nb, path.stem),
+            "title": job.title,
             "status": run.status,
         }
         try:
-            html_path = folder / f"{path.stem}.html"
+            html_path = folder / f"{job.name}.html"
             html_path.write_text(render_html(nb), encoding="utf-8")
             run.html, run.html_bytes = html_path.name, html_path.stat().st_size
         except Exception:  # a rendering failure must not hide the notebook's own outcome
@@ -261,12 +280,6 @@ def _execute(
                 (run.error + "; " if run.error else "") + "HTML rendering failed: " + traceback.format_exc(limit=1)
             )
     return run
-
-
-def _group(path: Path) -> str:
-    import nbformat
-
-    return str(nbformat.read(path, as_version=4).metadata.get("riskkit", {}).get("group", "Reports"))
 
 
 def _title(nb: Any, fallback: str) -> str:
@@ -282,20 +295,12 @@ def render_html(nb: Any) -> str:
     """Self-contained HTML without code cells, through riskkit's template."""
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="riskkit", extra_template_basedirs=[str(TEMPLATES)])
+    exporter = HTMLExporter(template_name="riskkit", extra_template_basedirs=[str(resources.templates_dir())])
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(nb)
     return body
-
-
-def _combine_findings(folder: Path) -> None:
-    parts = sorted(folder.glob("findings_*.csv"))
-    if parts:
-        pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in parts]).to_csv(
-            folder / "findings.csv", index=False
-        )
 
 
 def _manifest(
@@ -307,6 +312,7 @@ def _manifest(
     started: datetime,
     jobs: int,
     timeout: int,
+    library: Library,
 ) -> dict[str, Any]:
     finished = datetime.now(UTC)
     versions = {"python": platform.python_version(), "riskkit": __version__}
@@ -330,7 +336,7 @@ def _manifest(
         "jobs": jobs,
         "cell_timeout_seconds": timeout,
         "inputs": context["inputs"],
-        "frameworks": context["frameworks"],
+        "frameworks": library.describe().to_dict("records"),
         "data_contract": schema.CONTRACT_VERSION,
         "versions": versions,
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
@@ -362,7 +368,10 @@ def _index_html(manifest: dict[str, Any], folder: Path) -> str:
         f"<tr><td>{e(i['file'])}</td><td>{_count(i['rows'])}</td><td><code>{e(i['sha256'])}</code></td></tr>"
         for i in manifest["inputs"]
     )
-    fw = ", ".join(f"{e(k)} {e(v)}" for k, v in manifest["frameworks"].items())
+    fw = ", ".join(
+        f"{e(f['id'])} {e(f['version'])}" + (" (custom)" if f["origin"] == "custom" else "")
+        for f in manifest["frameworks"]
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(manifest["platform"])} — {e(manifest["cycle"])} — riskkit run {e(manifest["run_id"])}</title>

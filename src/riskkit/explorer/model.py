@@ -48,8 +48,6 @@ ACTIONS = schema.ACTIONS
 SCOPES = ("malaysia", "global")
 
 
-
-
 #: Columns read from the optional tables when :func:`explore` loads a pack from a folder (actions are read whole:
 #: the drill-down and the CSV export show every column).
 EXPLORER_COLUMNS: dict[str, list[str]] = {
@@ -261,7 +259,9 @@ class ExplorerModel:
         horizon = np.full(len(actions), arrays.timestamp_us(self.as_of), dtype=np.int64)
         self.sla: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for clock in self.clocks:
-            within, due = clock_outcomes(detected, actioned, horizon, clock, self.cat, act if clock.stop_actions else None)
+            within, due = clock_outcomes(
+                detected, actioned, horizon, clock, self.cat, act if clock.stop_actions else None
+            )
             self.sla[clock.ref_id] = (cube(within)[..., 0], cube(due)[..., 0])
 
         # ---- appeals: state of each enforced action (the most decisive of its appeals)
@@ -777,8 +777,6 @@ def none_if_nan(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
 
 
-
-
 def _month_numbers(ts: pd.Series) -> np.ndarray:
     """Calendar month in Malaysian time as year*12 + month - 1 (int64)."""
     local = ts.dt.tz_convert(REPORTING_TZ).dt.tz_localize(None)
@@ -795,8 +793,6 @@ def _surface_levels(surface: pd.Series, declared: Sequence[str] | None) -> tuple
     if declared:
         return tuple(declared) + tuple(s for s in present if s not in declared)
     return tuple(present)
-
-
 
 
 def _local_text(ts: pd.Series) -> np.ndarray:

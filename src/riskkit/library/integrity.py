@@ -81,7 +81,9 @@ def _references(lib: Library, fw: Header, path: Path, problems: list[str]) -> No
             for key in ("renamed_to", "renamed_from"):
                 value = getattr(h, key)
                 if value is not None and fw.find(value) is None:
-                    problems.append(f"{path}: entry {h.ref_id!r}: field {key!r}: {value!r} is not an entry of {fw.id!r}")
+                    problems.append(
+                        f"{path}: entry {h.ref_id!r}: field {key!r}: {value!r} is not an entry of {fw.id!r}"
+                    )
     clocks = getattr(fw, "clocks", None) or []
     for c in clocks:
         if c.implements and (why := dangling(lib, c.implements)):
@@ -95,7 +97,9 @@ def _checklist(lib: Library, fw: Checklist, path: Path, problems: list[str]) -> 
     for item in fw.items:
         here = f"{path}: entry {item.ref_id!r}"
         if item.domain not in domains:
-            problems.append(f"{here}: field 'domain': {item.domain!r} is not a declared domain: {', '.join(sorted(domains))}")
+            problems.append(
+                f"{here}: field 'domain': {item.domain!r} is not a declared domain: {', '.join(sorted(domains))}"
+            )
         for key, refs in item.references.items():
             if key in lib.frameworks:
                 for ref in refs:
@@ -126,7 +130,9 @@ def _taxonomy(lib: Library, problems: list[str]) -> None:
         else:
             targets[inst] = {h.ref_id for h in target.harms}
     if tax.priority_from not in tax.instruments:
-        problems.append(f"{path}: top level: field 'priority_from': {tax.priority_from!r} is not one of the instruments")
+        problems.append(
+            f"{path}: top level: field 'priority_from': {tax.priority_from!r} is not one of the instruments"
+        )
     keys = [e.ref_id for e in tax.harms]
     for key in schema.HARM_CATEGORIES:
         if key not in keys:

@@ -63,9 +63,7 @@ def load_datapack(
     return pack
 
 
-def validate_datapack(
-    path: str | Path, *, library: Library, as_of: str | datetime | None = None
-) -> ValidationReport:
+def validate_datapack(path: str | Path, *, library: Library, as_of: str | datetime | None = None) -> ValidationReport:
     """Validate without raising: the report lists every problem (``report.ok`` tells whether it is valid)."""
     return _read(Path(path), as_of, {}, library).report
 
@@ -113,9 +111,7 @@ def pack_from_frames(
     return pack
 
 
-def _read(
-    path: Path, as_of: str | datetime | None, columns: Mapping[str, Sequence[str]], library: Library
-) -> DataPack:
+def _read(path: Path, as_of: str | datetime | None, columns: Mapping[str, Sequence[str]], library: Library) -> DataPack:
     report = ValidationReport(pack=path)
     empty_meta = PackMeta("", "", None, None, pd.Timestamp.now(tz="UTC"))
     if not path.is_dir():

@@ -190,7 +190,9 @@ def check_audit_items(audits: dict[str, pd.DataFrame], report: ValidationReport,
         return
     checklists = library.checklists()
     for name, df in audits.items():
-        ctx = FileContext(report, df.attrs.get("file", name), df.attrs.get("row_offset", 2), None, pd.Timestamp.now(tz="UTC"))
+        ctx = FileContext(
+            report, df.attrs.get("file", name), df.attrs.get("row_offset", 2), None, pd.Timestamp.now(tz="UTC")
+        )
         if name not in checklists:
             ctx.problem(
                 "unknown_column",

@@ -163,7 +163,9 @@ def _parse_enum(values: pd.Series, empty: np.ndarray, col: schema.Column, ctx: F
     return cat
 
 
-def _parse_bool(s: pd.Series, text: pd.Series | None, empty: np.ndarray, col: schema.Column, ctx: FileContext) -> pd.Series:
+def _parse_bool(
+    s: pd.Series, text: pd.Series | None, empty: np.ndarray, col: schema.Column, ctx: FileContext
+) -> pd.Series:
     if text is None and pd.api.types.is_bool_dtype(s.dtype):
         return s.astype("boolean")
     lowered = (text if text is not None else s.astype("string")).str.lower()
@@ -175,7 +177,9 @@ def _parse_bool(s: pd.Series, text: pd.Series | None, empty: np.ndarray, col: sc
     return result
 
 
-def _parse_number(s: pd.Series, text: pd.Series | None, empty: np.ndarray, col: schema.Column, ctx: FileContext) -> pd.Series:
+def _parse_number(
+    s: pd.Series, text: pd.Series | None, empty: np.ndarray, col: schema.Column, ctx: FileContext
+) -> pd.Series:
     numbers = pd.to_numeric(text if text is not None else s, errors="coerce").astype("float64")
     unreadable = ~empty & numbers.isna().to_numpy()
     if col.kind == "int":

@@ -18,9 +18,7 @@ from riskkit.pack.model import DATAPACK_YAML, HighRiskPeriod, PackMeta
 from riskkit.pack.problems import Problem, ValidationReport
 
 
-def read_meta(
-    path: Path, report: ValidationReport, as_of: str | datetime | None, library: Library
-) -> PackMeta | None:
+def read_meta(path: Path, report: ValidationReport, as_of: str | datetime | None, library: Library) -> PackMeta | None:
     file = path / DATAPACK_YAML
     if not file.is_file():
         report.add(
@@ -52,9 +50,7 @@ def read_meta(
     return parse_meta(raw, report, as_of, library)
 
 
-def parse_meta(
-    raw: Any, report: ValidationReport, as_of: str | datetime | None, library: Library
-) -> PackMeta | None:
+def parse_meta(raw: Any, report: ValidationReport, as_of: str | datetime | None, library: Library) -> PackMeta | None:
     """Validate the datapack.yaml mapping (from the file, or given in memory)."""
     if not isinstance(raw, dict):
         report.add(Problem("error", "datapack_yaml", DATAPACK_YAML, expected="a mapping of keys (platform:, tables:…)"))
