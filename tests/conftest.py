@@ -1,8 +1,75 @@
-"""Shared test set-up: make tests/ importable for the pack builders."""
+"""Shared test set-up: the pack builders on the path, the library, and the sample evaluated and run once.
+
+``sample_run`` (a full ``riskkit run`` of the sample's 2026-H1) and ``sample_year_run`` (2025) are built once per
+test session even under pytest-xdist: the first worker to need one builds it under a file lock in a folder shared
+by all workers, the others reuse it. Tests only read these runs.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from filelock import FileLock
+
 sys.path.insert(0, str(Path(__file__).parent))
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def library():
+    from riskkit.library import load_library
+
+    return load_library()
+
+
+@pytest.fixture(scope="session")
+def sample_pack(library):
+    from riskkit.pack import load_datapack
+
+    return load_datapack(SAMPLE, library=library)
+
+
+@pytest.fixture(scope="session")
+def sample_result(sample_pack, library):
+    """The sample's 2026-H1 evaluated in memory (no notebooks)."""
+    from riskkit.evaluate import evaluate
+
+    return evaluate(sample_pack, "2026-H1", library=library)
+
+
+def _shared_run(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Path]) -> Path:
+    """A run folder built once per session and shared by every xdist worker (``build(out) -> run folder``)."""
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this session
+    out = shared / f"shared-{name}"
+    done = shared / f"shared-{name}.json"
+    with FileLock(str(shared / f"shared-{name}.lock")):
+        if not done.is_file():
+            folder = build(out)
+            done.write_text(json.dumps({"folder": str(folder)}))
+    return Path(json.loads(done.read_text())["folder"])
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory) -> Path:
+    """The folder of a complete ``riskkit run`` of the sample's 2026-H1 (after a 2025-H2 run, so findings carry)."""
+    from riskkit.runner import run_cycle
+
+    def build(out: Path) -> Path:
+        run_cycle(SAMPLE, "2025-H2", out=out, progress=False, only=["02"])
+        return run_cycle(SAMPLE, "2026-H1", out=out, progress=False).folder
+
+    return _shared_run(tmp_path_factory, "half", build)
+
+
+@pytest.fixture(scope="session")
+def sample_year_run(tmp_path_factory) -> Path:
+    """The folder of a complete ``riskkit run`` of the sample's calendar year 2025."""
+    from riskkit.runner import run_cycle
+
+    return _shared_run(tmp_path_factory, "year", lambda out: run_cycle(SAMPLE, "2025", out=out, progress=False).folder)
