@@ -20,7 +20,7 @@ from riskkit.cycles import parse
 from riskkit.exceptions import ParameterError, RunFailed
 from riskkit.runner import notebooks_for, run_cycle
 
-PARAMS = 'data_path = ""\ncycle = ""\nas_of = ""\noutput_dir = None\nprevious_run = ""'
+PARAMS = "result_dir = None"
 
 
 def _notebook(folder: Path, name: str, body: str, kinds: list[str] | None = None) -> Path:
@@ -44,9 +44,11 @@ def books(tmp_path):
     folder = tmp_path / "notebooks"
     folder.mkdir()
     _notebook(
-        folder, "01_ok", 'from pathlib import Path\nPath(output_dir, "export.csv").write_text("a\\n1\\n")\nprint(cycle)'
+        folder,
+        "01_ok",
+        "from riskkit.result import CycleResult\nr = CycleResult.load(result_dir)\nprint(r.cycle_id, len(r.tables))",
     )
-    _notebook(folder, "02_also_ok", "print('second', data_path)")
+    _notebook(folder, "02_also_ok", "print('second', result_dir)")
     _notebook(folder, "06_yearly", "print('year')", kinds=["year"])
     return folder
 
@@ -56,8 +58,26 @@ def pack(tmp_path):
     return make_pack(tmp_path / "pack")
 
 
+@pytest.fixture
+def instant_notebooks(monkeypatch):
+    """Replace kernel execution with an instant success, for tests of the run folder's mechanics only."""
+    import riskkit.runner
+
+    def fake(job, folder, params, context, timeout, progress, i):
+        (folder / f"{job.name}.html").write_text("<html><body>ok</body></html>", encoding="utf-8")
+        return riskkit.runner.NotebookRun(
+            job.name, job.group, "succeeded", 0.0, "", f"{job.name}.html", 28, "", job.title
+        )
+
+    monkeypatch.setattr(riskkit.runner, "_execute", fake)
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
 def test_success_writes_dated_run_with_manifest_and_latest(books, pack, tmp_path):
-    result = run_cycle(pack, "2025-H2", out=tmp_path / "reports", notebooks_dir=books, progress=False)
+    cwd = os.getcwd()
+    result = run_cycle(pack, "2025-H2", out=tmp_path / "reports", notebooks_dir=books, jobs=2, progress=False)
+    assert os.getcwd() == cwd  # papermill's cwd= is a process-wide chdir: the runner must not use it
     assert result.status == "succeeded" and result.exit_code == 0
     assert result.folder.parent.name == "2025-H2" and result.folder.name[:2] == "20" and len(result.folder.name) == 10
     latest = tmp_path / "reports" / "2025-H2" / "latest"
@@ -67,11 +87,16 @@ def test_success_writes_dated_run_with_manifest_and_latest(books, pack, tmp_path
         "01_ok.ipynb",
         "01_ok.html",
         "02_also_ok.html",
-        "export.csv",
+        "result",
         "manifest.json",
         "index.html",
         "metrics.csv",
+        "risk_register.xlsx",
+        "mcmc_half_yearly_2025-H2.xlsx",
+        "record_keeping_2025-H2.csv",
     } <= names
+    executed = nbformat.read(result.folder / "01_ok.ipynb", as_version=4)
+    assert "2025-H2" in executed.cells[-1].outputs[0]["text"]  # the notebook read the saved result
     assert "06_yearly.ipynb" not in names  # year notebooks are not run for half-years
     manifest = json.loads((result.folder / "manifest.json").read_text())
     assert manifest["status"] == "succeeded" and manifest["exit_code"] == 0
@@ -79,13 +104,15 @@ def test_success_writes_dated_run_with_manifest_and_latest(books, pack, tmp_path
     assert manifest["parameters"]["cycle"] == "2025-H2"
     files = {i["file"]: i for i in manifest["inputs"]}
     assert files["actions.csv"]["rows"] == 3 and len(files["actions.csv"]["sha256"]) == 64
-    assert "harm-taxonomy" in manifest["frameworks"] and manifest["versions"]["papermill"]
+    frameworks = {f["id"]: f for f in manifest["frameworks"]}
+    assert frameworks["harm-taxonomy"]["origin"] == "packaged" and manifest["versions"]["papermill"]
+    assert manifest["evaluation"]["pack_reads"] == 1 and manifest["evaluation"]["evaluations"] == 1
     index = (result.folder / "index.html").read_text()
-    assert 'href="01_ok.html"' in index and "succeeded" in index and 'href="export.csv"' in index
+    assert 'href="01_ok.html"' in index and "succeeded" in index and 'href="metrics.csv"' in index
     assert not list((tmp_path / "reports" / "2025-H2").glob(".partial-*"))
 
 
-def test_same_day_rerun_gets_a_suffix_and_moves_latest(books, pack, tmp_path):
+def test_same_day_rerun_gets_a_suffix_and_moves_latest(books, instant_notebooks, pack, tmp_path):
     first = run_cycle(pack, "2025-H2", out=tmp_path / "r", notebooks_dir=books, progress=False)
     second = run_cycle(pack, "2025-H2", out=tmp_path / "r", notebooks_dir=books, progress=False)
     assert second.folder.name == first.folder.name + "-2"
@@ -93,6 +120,8 @@ def test_same_day_rerun_gets_a_suffix_and_moves_latest(books, pack, tmp_path):
     assert (tmp_path / "r" / "2025-H2" / "latest").resolve() == second.folder.resolve()
 
 
+@pytest.mark.slow
+@pytest.mark.notebook
 def test_failing_notebook_keeps_failed_run_and_leaves_latest(books, pack, tmp_path):
     good = run_cycle(pack, "2025-H2", out=tmp_path / "r", notebooks_dir=books, progress=False)
     _notebook(books, "03_broken", "raise ValueError('deliberate failure for the test')")
@@ -110,6 +139,8 @@ def test_failing_notebook_keeps_failed_run_and_leaves_latest(books, pack, tmp_pa
     assert "This run failed" in (failed / "index.html").read_text()
 
 
+@pytest.mark.slow
+@pytest.mark.notebook
 def test_cli_run_exit_codes(books, pack, tmp_path, capsys):
     out = tmp_path / "r"
     assert main(["run", "--cycle", "2025-H2", "--data", str(pack), "--out", str(out), "--notebooks", str(books)]) == 0
@@ -137,7 +168,7 @@ def test_run_without_data_is_a_parameter_error(capsys, monkeypatch):
     assert "--data" in capsys.readouterr().err
 
 
-def test_latest_is_judged_in_malaysian_time(books, pack, tmp_path):
+def test_latest_is_judged_in_malaysian_time(books, instant_notebooks, pack, tmp_path):
     # 16:30 UTC on 30 June is 00:30 on 1 July in Kuala Lumpur: 2026-H1 is complete
     result = run_cycle(
         pack, "latest", as_of="2026-06-30T16:30:00Z", out=tmp_path / "r", notebooks_dir=books, progress=False
@@ -149,13 +180,45 @@ def test_latest_is_judged_in_malaysian_time(books, pack, tmp_path):
     assert before.cycle == "2025-H2"
 
 
-def test_year_cycles_pick_year_notebooks_and_only_filters(books):
-    assert [p.stem for p in notebooks_for(parse("2025"), books)] == ["06_yearly"]
-    assert [p.stem for p in notebooks_for(parse("2025-H1"), books, only=["02"])] == ["02_also_ok"]
+def test_year_cycles_pick_year_notebooks_and_only_filters(books, library):
+    assert [j.name for j in notebooks_for(parse("2025"), books, library)] == ["06_yearly"]
+    assert [j.name for j in notebooks_for(parse("2025-H1"), books, library, only=["02"])] == ["02_also_ok"]
     with pytest.raises(ParameterError, match="no notebook for half cycles matches 09"):
-        notebooks_for(parse("2025-H1"), books, only=["09"])
+        notebooks_for(parse("2025-H1"), books, library, only=["09"])
 
 
+def test_the_audit_notebook_runs_once_per_checklist(library):
+    from riskkit.resources import notebooks_dir
+
+    jobs = notebooks_for(parse("2026-H1"), notebooks_dir(), library)
+    audits = [j for j in jobs if j.parameters]
+    assert [j.parameters["audit"] for j in audits] == list(library.checklists())
+    assert [j.name for j in audits] == [f"02_audit_{a}" for a in library.checklists()]
+    assert audits[1].title == "Child-safety audit checklist"
+
+
+def test_the_pack_is_read_and_evaluated_once_per_run(books, instant_notebooks, pack, tmp_path, monkeypatch):
+    import riskkit.evaluate
+    import riskkit.runner
+
+    calls = {"read": 0, "metrics": 0, "evaluate": 0}
+
+    def counting(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(riskkit.runner, "load_datapack", counting("read", riskkit.runner.load_datapack))
+    monkeypatch.setattr(riskkit.runner, "evaluate", counting("evaluate", riskkit.runner.evaluate))
+    monkeypatch.setattr(riskkit.evaluate, "compute", counting("metrics", riskkit.evaluate.compute))
+    run_cycle(pack, "2025-H2", out=tmp_path / "r", notebooks_dir=books, progress=False)
+    assert calls == {"read": 1, "metrics": 1, "evaluate": 1}
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
 def test_kill_mid_run_leaves_earlier_runs_intact(books, pack, tmp_path):
     out = tmp_path / "r"
     good = run_cycle(pack, "2025-H2", out=out, notebooks_dir=books, progress=False)
@@ -197,16 +260,10 @@ def test_kill_mid_run_leaves_earlier_runs_intact(books, pack, tmp_path):
     assert (good.folder / "manifest.json").exists() and (good.folder / "01_ok.html").exists()
 
 
-def test_latest_never_goes_past_the_data_and_partial_cycles_warn(books, pack, tmp_path):
+def test_latest_never_goes_past_the_data_and_partial_cycles_warn(books, instant_notebooks, pack, tmp_path):
     # the test pack was extracted on 2026-01-10: today's latest (2026-H1 or later) is not covered by the data
     result = run_cycle(pack, "latest", out=tmp_path / "r", notebooks_dir=books, progress=False)
     assert result.cycle == "2025-H2"
     partial = run_cycle(pack, "2026-H1", out=tmp_path / "r", notebooks_dir=books, progress=False)
     manifest = json.loads((partial.folder / "manifest.json").read_text())
     assert manifest["warnings"] and "covers the cycle only in part" in manifest["warnings"][0]
-
-
-def test_a_run_does_not_change_the_process_working_directory(books, pack, tmp_path):
-    before = os.getcwd()
-    run_cycle(pack, "2025-H2", out=tmp_path / "r", notebooks_dir=books, jobs=2, progress=False)
-    assert os.getcwd() == before

@@ -242,16 +242,17 @@ def _items(
 ) -> pd.DataFrame:
     catalogue = lib.checklist_items(audit)
     rules = {item.ref_id: item.applies_if for item in fw.items}
-    answers = pack.audits.get(audit)
-    if answers is None:
-        answers = pd.DataFrame(columns=["item_id", "status"])
-    answers = answers.set_index("item_id")
+    frame = pack.audits.get(audit)
+    answers: dict[str, dict[str, Any]] = {}
+    if frame is not None:
+        for record in frame.to_dict("records"):
+            answers.setdefault(record["item_id"], record)  # item ids are unique in a valid pack
     from_answer = {r.from_answer: r.ref_id for r in method.results}
     surfaces = _surfaces(pack, cycle)
     rows = []
     for item in catalogue.itertuples():
         applies, why = _applies(rules[item.ref_id], pack, cycle, surfaces)
-        a = answers.loc[item.ref_id] if item.ref_id in answers.index else None
+        a = answers.get(item.ref_id)
         status = None if a is None else a.get("status")
         status = None if status is None or pd.isna(status) else str(status)
         result = "not_applicable" if not applies else from_answer.get(status or "to_review", "not_assessed")
@@ -286,13 +287,13 @@ def _items(
     return pd.DataFrame(rows)
 
 
-def _get(a: pd.Series | None, key: str) -> Any:
-    if a is None or key not in a.index or pd.isna(a[key]):
+def _get(a: Mapping[str, Any] | None, key: str) -> Any:
+    if a is None or a.get(key) is None or pd.isna(a[key]):
         return None
     return a[key]
 
 
-def _text(a: pd.Series | None, key: str) -> str:
+def _text(a: Mapping[str, Any] | None, key: str) -> str:
     v = _get(a, key)
     return "" if v is None else str(v)
 

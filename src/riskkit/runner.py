@@ -8,7 +8,6 @@ earlier runs are never touched.
 
 from __future__ import annotations
 
-import gc
 import html
 import json
 import logging
@@ -170,7 +169,6 @@ def run_cycle(
     for w in warnings:
         say(f"warning: {w}")
     del pack  # the notebooks read the saved result; free the pack's memory before the kernels start
-    gc.collect()
     release_arrow_memory()
 
     context = {

@@ -23,6 +23,7 @@ from riskkit.exceptions import FrameworkError
 from riskkit.library import integrity
 from riskkit.library.loader import read_framework
 from riskkit.library.models import (
+    COVERED_BY,
     AuditMethodology,
     Checklist,
     DsaImportMapping,
@@ -198,6 +199,8 @@ class Library:
 
     def obligations(self, instrument_id: str | None = None, covered_by: str | None = None) -> pd.DataFrame:
         """Obligations of every instrument (or one), optionally only those evidenced by ``covered_by``."""
+        if covered_by is not None and covered_by not in COVERED_BY:
+            raise FrameworkError(f"unknown covered_by {covered_by!r}; use one of {', '.join(COVERED_BY)}")
         frameworks = [self.get(instrument_id)] if instrument_id is not None else self.instruments()
         rows = []
         for fw in frameworks:

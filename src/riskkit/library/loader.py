@@ -58,9 +58,6 @@ def describe(path: Path, raw: dict[str, Any], exc: ValidationError) -> list[str]
         elif len(loc) >= 2 and isinstance(loc[0], str) and isinstance(raw.get(loc[0]), list):
             where = f"entry {loc[1]!r} ({loc[0]})"
             loc = loc[2:]
-        elif len(loc) >= 2 and isinstance(loc[0], str) and isinstance(raw.get(loc[0]), dict):
-            where = f"{loc[0]}.{loc[1]}"
-            loc = loc[2:]
         name = ".".join(str(p) for p in loc)
         field = f"field {name!r}" if name else "the entry itself" if where != "top level" else "the file"
         out.append(f"{path}: {where}: {field}: {_message(err)}")

@@ -16,11 +16,24 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from riskkit import schema
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _date(value: Any) -> Any:
+    """Dates are written YYYY-MM-DD (quoted or not); anything else is left for the type check to refuse."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+Date = Annotated[date, BeforeValidator(_date)]
 Confidence = Literal["A", "S", "U"]
 HarmKey = Literal[schema.HARM_CATEGORIES]  # type: ignore[valid-type]
 ActionKey = Literal[schema.ACTIONS]  # type: ignore[valid-type]
@@ -46,6 +59,7 @@ CoveredBy = Literal[
     "record_keeping",
     "online_safety_plan",
 ]
+COVERED_BY: tuple[str, ...] = CoveredBy.__args__  # type: ignore[attr-defined]
 TestMethod = Literal["inquiry", "inspection", "observation", "re-performance", "data"]
 Operator = Literal[">=", "<=", "==", ">", "<"]
 
@@ -53,7 +67,7 @@ Operator = Literal[">=", "<=", "==", ">", "<"]
 class Strict(BaseModel):
     """Base of every model: unknown fields are errors; objects are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Text(Strict):
@@ -97,8 +111,8 @@ class Header(Strict):
     name: Text
     source: list[NonEmpty] = Field(min_length=1)
     notes: str | None = None
-    published: date | None = None
-    in_force: date | None = None
+    published: Date | None = None
+    in_force: Date | None = None
 
     @field_validator("source", mode="before")
     @classmethod
@@ -201,7 +215,7 @@ class Instrument(Header):
     """``kind: instrument`` — a law, code or regulation: its harm categories and its obligations."""
 
     kind: Literal["instrument"]
-    royal_assent: date | None = None
+    royal_assent: Date | None = None
     issued_under: str | None = None
     applies_to: str | None = None
     schema_versions: list[int] = Field(default_factory=list)
@@ -244,7 +258,7 @@ class Threshold(Entry):
     provision: str = ""
     value: float | int | list[NonEmpty]
     unit: NonEmpty
-    effective_from: date | None = None
+    effective_from: Date | None = None
 
 
 class Thresholds(Header):
@@ -262,9 +276,9 @@ class AppliesIf(Strict):
 
     service_type: list[ServiceType] | None = Field(default=None, min_length=1)
     feature_surface: list[NonEmpty] | None = Field(default=None, min_length=1)
-    from_: date | None = Field(default=None, alias="from")
+    from_: Date | None = Field(default=None, alias="from")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
 
     @property
     def always(self) -> bool:
@@ -660,7 +674,7 @@ class DsaCategoryMap(Entry):
     minors_harm: HarmKey | None = None
     schema_: Literal[1, 2] | None = Field(default=None, alias="schema")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
 
 
 class DsaDetectionMap(Entry):
