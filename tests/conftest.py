@@ -55,13 +55,26 @@ def _shared_run(tmp_path_factory: pytest.TempPathFactory, name: str, build: Call
     return Path(json.loads(done.read_text())["folder"])
 
 
+def seed_previous_run(out: Path, cycle: str, pack: Path = SAMPLE) -> Path:
+    """A minimal earlier run of ``cycle`` (its saved result, pointed to by ``latest``) for carry-over, no notebooks."""
+    from riskkit.evaluate import evaluate
+    from riskkit.library import load_library
+    from riskkit.pack import load_datapack
+
+    lib = load_library()
+    folder = out / cycle / "2000-01-01"
+    evaluate(load_datapack(pack, library=lib), cycle, library=lib).save(folder)
+    (out / cycle / "latest").symlink_to(folder.name, target_is_directory=True)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory) -> Path:
     """The folder of a complete ``riskkit run`` of the sample's 2026-H1 (after a 2025-H2 run, so findings carry)."""
     from riskkit.runner import run_cycle
 
     def build(out: Path) -> Path:
-        run_cycle(SAMPLE, "2025-H2", out=out, progress=False, only=["02"])
+        seed_previous_run(out, "2025-H2")
         return run_cycle(SAMPLE, "2026-H1", out=out, progress=False).folder
 
     return _shared_run(tmp_path_factory, "half", build)
