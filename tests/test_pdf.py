@@ -169,3 +169,15 @@ def test_header_is_escaped_and_css_ships():
     assert "&lt;script&gt;" in header_template("<script>alert(1)</script>")
     css = print_css()
     assert "thead { display: table-header-group; }" in css and "@page" in css
+
+
+def test_a_landscape_section_gets_landscape_pages(tmp_path, browser):
+    from pypdf import PdfReader
+
+    source = tmp_path / "mixed.html"
+    body = "<h1>Portrait</h1><p>one</p><div class='rk-landscape'><h2>Wide</h2><p>two</p></div><p>three</p>"
+    source.write_text(page("mixed", body), encoding="utf-8")
+    pdf = html_to_pdf(source, tmp_path / "mixed.pdf", header="h", browser=browser)
+    shapes = [float(p.mediabox.width) > float(p.mediabox.height) for p in PdfReader(pdf).pages]
+    assert shapes == [False, True, False]
+    assert "Wide" in pdf_page_texts(pdf)[1]
