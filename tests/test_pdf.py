@@ -181,3 +181,14 @@ def test_a_landscape_section_gets_landscape_pages(tmp_path, browser):
     shapes = [float(p.mediabox.width) > float(p.mediabox.height) for p in PdfReader(pdf).pages]
     assert shapes == [False, True, False]
     assert "Wide" in pdf_page_texts(pdf)[1]
+
+
+def test_a_figure_that_never_draws_is_an_error_not_a_blank_page(tmp_path, browser):
+    source = tmp_path / "broken.html"
+    source.write_text(
+        '<html><body><div class="plotly-graph-div" id="f"></div><script>throw new Error("boom")</script></body></html>',
+        encoding="utf-8",
+    )
+    with pytest.raises(DocumentError, match=r"did not finish drawing.*boom"):
+        html_to_pdf(source, tmp_path / "broken.pdf", header="h", browser=browser, timeout=2)
+    assert not (tmp_path / "broken.pdf").exists()

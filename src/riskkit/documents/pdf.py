@@ -107,6 +107,8 @@ def html_to_pdf(
     source = Path(html_path).resolve()
     if not source.is_file():
         raise DocumentError(f"no HTML file at {source}")
+    if not overwrite and Path(pdf_path).exists():  # before any work (atomic_path checks again at the move)
+        raise DocumentError(f"{pdf_path} already exists (pass overwrite=True to replace it)")
     if browser is None:
         from playwright.sync_api import sync_playwright
 
@@ -145,9 +147,11 @@ def prepare_for_print(page: Page, url: str, *, landscape: bool = False, timeout_
     page.emulate_media(media="print")
     page.goto(url, wait_until="load", timeout=timeout_ms)
     page.add_style_tag(content=print_css() + ("@page { size: A4 landscape; }" if landscape else ""))
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     try:
         page.wait_for_function(_FIGURES_DRAWN, timeout=timeout_ms)
-    except Exception as exc:  # playwright's TimeoutError
+    except PlaywrightTimeout as exc:
         raise DocumentError(
             f"{url}: plotly figures did not finish drawing in {timeout_ms / 1000:.0f} s"
             + (f" (page errors: {'; '.join(errors)})" if errors else "")
