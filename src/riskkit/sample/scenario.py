@@ -16,6 +16,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, ValidationError, model_validator
 
@@ -365,7 +366,7 @@ class Agency(Strict):
     agency: NonEmpty
     share: Share
     kinds: Annotated[dict[RequestKind, Share], _ONE]
-    follows_scam_trend: bool = False
+    follows: HarmKey | None = None  # its requests also follow this category's daily trend
 
 
 class AuthorityRequests(Strict):
@@ -678,6 +679,20 @@ class Calendar:
     def day_of(self, seconds: int) -> int:
         """Index of the period's day holding ``seconds``."""
         return (seconds - self.start) // DAY
+
+    def day_starts(self) -> np.ndarray:
+        """Epoch seconds of every day's 00:00 in the period."""
+        return self.start + np.arange(self.n_days, dtype=np.int64) * DAY
+
+    def month_of(self, seconds: np.ndarray) -> np.ndarray:
+        """Index of the month holding each of ``seconds`` (clipped to the period)."""
+        starts = np.array(self.month_starts, dtype=np.int64)
+        return np.clip(np.searchsorted(starts, seconds, side="right") - 1, 0, len(self.months) - 1)
+
+    def half_of(self, seconds: np.ndarray) -> np.ndarray:
+        """Index of the half-year holding each of ``seconds`` (clipped to the period)."""
+        starts = np.array(self.half_starts, dtype=np.int64)
+        return np.clip(np.searchsorted(starts, seconds, side="right") - 1, 0, len(self.halves) - 1)
 
 
 def _local(day: date, tz: timezone) -> int:
