@@ -9,6 +9,7 @@ fit in well under 4 GB.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +120,14 @@ def _lognormal(rng: np.random.Generator, median: np.ndarray | float, sigma: np.n
     return np.asarray(median) * np.exp(np.asarray(sigma) * rng.standard_normal(n))
 
 
-def _epoch(when: Any) -> int:
+def _delays(
+    rng: np.random.Generator, median: np.ndarray | float, sigma: np.ndarray | float, n: int, floor: int
+) -> np.ndarray:
+    """``n`` lognormal delays in whole seconds (``median`` in seconds), each at least ``floor``."""
+    return np.maximum(floor, np.rint(_lognormal(rng, median, sigma, n))).astype(np.int64)
+
+
+def _epoch(when: datetime) -> int:
     return int(when.timestamp())
 
 
@@ -391,12 +399,8 @@ def _month_reports(
     is_open = np.concatenate([open_l, open_u])
     m = received.size
     ack, assess = rs.acknowledge, rs.assess
-    ack_at = received + np.maximum(
-        ack.min_seconds, np.rint(_lognormal(rng, ack.median_minutes * 60, ack.sigma, m))
-    ).astype(np.int64)
-    assess_at = received + np.maximum(
-        assess.min_seconds, np.rint(_lognormal(rng, assess.median_hours * HOUR, assess.sigma, m))
-    ).astype(np.int64)
+    ack_at = received + _delays(rng, ack.median_seconds, ack.sigma, m, ack.min_seconds)
+    assess_at = received + _delays(rng, assess.median_seconds, assess.sigma, m, assess.min_seconds)
     assess_at = np.where(is_open, assess_at, np.minimum(assess_at, resolved))
     ack_at = np.minimum(ack_at, assess_at)
     order = np.argsort(received, kind="stable")
@@ -444,20 +448,11 @@ def _month_appeals(rng: np.random.Generator, t: _Model, a: dict[str, np.ndarray]
     appealed = (rng.random(n) < t.appeal_rate[a["action"]]) & ~a["open"]
     idx = np.flatnonzero(appealed)
     k = idx.size
-    filed = a["actioned"][idx] + np.maximum(
-        ap.file.min_seconds, np.rint(_lognormal(rng, ap.file.median_hours * HOUR, ap.file.sigma, k))
-    )
-    decided = filed + np.maximum(
-        ap.decide.min_seconds, np.rint(_lognormal(rng, ap.decide.median_hours * HOUR, ap.decide.sigma, k))
-    )
+    filed = a["actioned"][idx] + _delays(rng, ap.file.median_seconds, ap.file.sigma, k, ap.file.min_seconds)
+    decided = filed + _delays(rng, ap.decide.median_seconds, ap.decide.sigma, k, ap.decide.min_seconds)
     reversed_ = rng.random(k) < t.reversal[a["decision"][idx]]
     keep = filed <= as_of
-    idx, filed, decided, reversed_ = (
-        idx[keep],
-        filed[keep].astype(np.int64),
-        decided[keep].astype(np.int64),
-        reversed_[keep],
-    )
+    idx, filed, decided, reversed_ = idx[keep], filed[keep], decided[keep], reversed_[keep]
     backlog = (filed >= as_of - ap.backlog_days * DAY) & (rng.random(filed.size) < ap.backlog_share)
     is_open = (decided > as_of) | backlog
     outcome = np.where(
@@ -548,8 +543,7 @@ def _authority_frame(n_actions: int, rng: np.random.Generator, sc: Scenario) -> 
     kind = _pick(rng, _cum([_probs(g.kinds, schema.REQUEST_KINDS) for g in q.agencies]), agency)
     med = np.array([q.response[k].median_hours for k in kinds])[kind]
     sig = np.array([q.response[k].sigma for k in kinds])[kind]
-    delay = np.rint(_lognormal(rng, med * HOUR, sig, cell.size))
-    responded = received + np.maximum(q.min_response_seconds, delay).astype(np.int64)
+    responded = received + _delays(rng, med * HOUR, sig, cell.size, q.min_response_seconds)
     outcome = _pick(rng, _cum([_probs(q.outcomes[k], schema.REQUEST_OUTCOMES) for k in kinds]), kind)
     waiting = (received >= cal.at(q.awaiting_from)) & (rng.random(cell.size) < q.awaiting_clarification)
     is_open = (responded > cal.as_of) | waiting

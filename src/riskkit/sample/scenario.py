@@ -319,6 +319,14 @@ class Delay(Strict):
             raise ValueError("give exactly one of median_hours and median_minutes")
         return self
 
+    @property
+    def median_seconds(self) -> float:
+        """The median in seconds."""
+        if self.median_minutes is not None:
+            return self.median_minutes * 60
+        assert self.median_hours is not None  # the validator requires exactly one of the two
+        return self.median_hours * HOUR
+
 
 class Reporters(Strict):
     """reporter_type mix of user reports: by category, else the default."""
