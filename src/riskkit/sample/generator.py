@@ -33,61 +33,6 @@ _ACT = {a: i for i, a in enumerate(schema.ACTIONS)}
 _REPORTER = {r: i for i, r in enumerate(schema.REPORTER_TYPES)}
 _REPORT_OUTCOME = {o: i for i, o in enumerate(schema.REPORT_OUTCOMES)}
 _APPEAL_OUTCOME = {o: i for i, o in enumerate(schema.APPEAL_OUTCOMES)}
-_DICT8 = pa.dictionary(pa.int8(), pa.string())
-
-#: File of each table in the pack.
-TABLE_FILES = {
-    "actions": "actions.parquet",
-    "reports": "reports.parquet",
-    "appeals": "appeals.parquet",
-    "authority_requests": "authority_requests.csv",
-    "users": "users.csv",
-    "capacity": "capacity.csv",
-    "feature_changes": "feature_changes.csv",
-    "prevalence_samples": "prevalence_samples.csv",
-}
-
-#: Arrow types of the Parquet tables' columns.
-ARROW_TYPES: dict[str, dict[str, pa.DataType]] = {
-    "actions": {
-        "action_id": pa.string(),
-        "category": _DICT8,
-        "surface": _DICT8,
-        "detected_at": output.TIMESTAMP,
-        "actioned_at": output.TIMESTAMP,
-        "detection_source": _DICT8,
-        "decision_by": _DICT8,
-        "action": _DICT8,
-        "in_malaysia": pa.bool_(),
-        "rationale": pa.dictionary(pa.int16(), pa.string()),
-        "policy_ref": _DICT8,
-        "content_id": pa.string(),
-        "involves_minor": pa.bool_(),
-        "views_before_action": pa.int64(),
-        "reported_to_authority": pa.bool_(),
-    },
-    "reports": {
-        "report_id": pa.string(),
-        "received_at": output.TIMESTAMP,
-        "category": _DICT8,
-        "reporter_type": _DICT8,
-        "acknowledged_at": output.TIMESTAMP,
-        "assessed_at": output.TIMESTAMP,
-        "resolved_at": output.TIMESTAMP,
-        "outcome": _DICT8,
-        "action_id": pa.string(),
-        "in_malaysia": pa.bool_(),
-    },
-    "appeals": {
-        "appeal_id": pa.string(),
-        "action_id": pa.string(),
-        "filed_at": output.TIMESTAMP,
-        "decided_at": output.TIMESTAMP,
-        "outcome": _DICT8,
-    },
-}
-
-
 # ------------------------------------------------------------------------------------------------ helpers
 
 
@@ -493,8 +438,8 @@ def _write_events(
     cal = t.cal
     counts = _cell_counts(rng_a, n, sc)
     stats = Stats(counts, sc)
-    schemas = {name: output.arrow_schema(schema.TABLES[name], types) for name, types in ARROW_TYPES.items()}
-    sinks = {name: output.ParquetSink(folder / TABLE_FILES[name], sch) for name, sch in schemas.items()}
+    schemas = {name: output.arrow_schema(schema.TABLES[name], types) for name, types in output.ARROW_TYPES.items()}
+    sinks = {name: output.ParquetSink(folder / output.TABLE_FILES[name], sch) for name, sch in schemas.items()}
     month_of_day = cal.month_of(cal.day_starts())
     n_a = n_r = n_p = 0
     for m in range(len(cal.months)):
@@ -716,7 +661,7 @@ def write_pack(folder: Path, n: int, seed: int, library: Library, sc: Scenario) 
         "prevalence_samples": _prevalence_frame(next(streams), sc),
     }
     for name, columns in small.items():
-        rows[name] = output.write_csv(folder / TABLE_FILES[name], schema.TABLES[name], columns)
+        rows[name] = output.write_csv(folder / output.TABLE_FILES[name], schema.TABLES[name], columns)
     audits = {}
     for name, frame in _audit_answers(next(streams), library, sc).items():
         (folder / "audits").mkdir(exist_ok=True)
@@ -734,7 +679,7 @@ def write_pack(folder: Path, n: int, seed: int, library: Library, sc: Scenario) 
         "timezone": pf.timezone,
         "as_of": pf.as_of.isoformat(),
         "generator": {"name": "riskkit.sample", "seed": seed, "actions": n},
-        "tables": dict(TABLE_FILES),
+        "tables": dict(output.TABLE_FILES),
         "age_verified_unit": "share",
         "surfaces": list(sc.surfaces),
         "high_risk_periods": [p.declared() for p in sc.high_risk_periods],
@@ -742,6 +687,6 @@ def write_pack(folder: Path, n: int, seed: int, library: Library, sc: Scenario) 
     }
     text = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000, default_flow_style=False)
     (folder / "datapack.yaml").write_text(text, encoding="utf-8")
-    readme = render_readme(sc, n=n, seed=seed, rows=rows, stats=stats, small=small, files=TABLE_FILES)
+    readme = render_readme(sc, n=n, seed=seed, rows=rows, stats=stats, small=small, files=output.TABLE_FILES)
     (folder / "README.md").write_text(readme, encoding="utf-8")
     return rows

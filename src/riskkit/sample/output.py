@@ -28,6 +28,59 @@ PARQUET_OPTIONS: dict[str, Any] = {
     "store_schema": True,
 }
 TIMESTAMP = pa.timestamp("us", tz="UTC")
+_DICT8 = pa.dictionary(pa.int8(), pa.string())
+
+#: File of each table in the pack.
+TABLE_FILES = {
+    "actions": "actions.parquet",
+    "reports": "reports.parquet",
+    "appeals": "appeals.parquet",
+    "authority_requests": "authority_requests.csv",
+    "users": "users.csv",
+    "capacity": "capacity.csv",
+    "feature_changes": "feature_changes.csv",
+    "prevalence_samples": "prevalence_samples.csv",
+}
+
+#: Arrow types of the Parquet tables' columns.
+ARROW_TYPES: dict[str, dict[str, pa.DataType]] = {
+    "actions": {
+        "action_id": pa.string(),
+        "category": _DICT8,
+        "surface": _DICT8,
+        "detected_at": TIMESTAMP,
+        "actioned_at": TIMESTAMP,
+        "detection_source": _DICT8,
+        "decision_by": _DICT8,
+        "action": _DICT8,
+        "in_malaysia": pa.bool_(),
+        "rationale": pa.dictionary(pa.int16(), pa.string()),
+        "policy_ref": _DICT8,
+        "content_id": pa.string(),
+        "involves_minor": pa.bool_(),
+        "views_before_action": pa.int64(),
+        "reported_to_authority": pa.bool_(),
+    },
+    "reports": {
+        "report_id": pa.string(),
+        "received_at": TIMESTAMP,
+        "category": _DICT8,
+        "reporter_type": _DICT8,
+        "acknowledged_at": TIMESTAMP,
+        "assessed_at": TIMESTAMP,
+        "resolved_at": TIMESTAMP,
+        "outcome": _DICT8,
+        "action_id": pa.string(),
+        "in_malaysia": pa.bool_(),
+    },
+    "appeals": {
+        "appeal_id": pa.string(),
+        "action_id": pa.string(),
+        "filed_at": TIMESTAMP,
+        "decided_at": TIMESTAMP,
+        "outcome": _DICT8,
+    },
+}
 
 
 def ids(prefix: str, start: int, n: int, width: int) -> pa.Array:
