@@ -1,10 +1,13 @@
-"""The synthetic Serambi pack: contract conformance, documented patterns, determinism and safety of generate()."""
+"""The synthetic Serambi pack: contract conformance, documented patterns, determinism and safety of generate(),
+and the checks on its scenario file."""
 
 from __future__ import annotations
 
+import copy
 import itertools
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,8 +16,12 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from riskkit import sample, schema
-from riskkit.exceptions import ParameterError
+from riskkit import safe_yaml, sample, schema
+from riskkit.exceptions import ParameterError, RiskkitError
+from riskkit.library import Library, load_library
+from riskkit.pack import load_datapack
+from riskkit.sample import generator
+from riskkit.sample.scenario import DEFAULT_PATH, Scenario, ScenarioError, load_scenario, parse_scenario
 
 N = 20_000
 AS_OF = pd.Timestamp("2026-07-10T09:00:00+08:00")
@@ -27,9 +34,14 @@ REPORTED = ("user_report", "trusted_flagger", "authority")
 
 
 @pytest.fixture(scope="module")
-def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def lib() -> Library:
+    return load_library()
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory: pytest.TempPathFactory, lib: Library) -> Path:
     out = tmp_path_factory.mktemp("sample") / "serambi"
-    summary = sample.generate(out, N)
+    summary = sample.generate(out, N, library=lib)
     assert summary.path == out
     assert summary.rows["actions"] == N
     return out
@@ -170,9 +182,8 @@ def test_time_orders_and_bounds(t: dict[str, pd.DataFrame]) -> None:
     assert (ap.action != "no_violation").all()
 
 
-def test_load_datapack_accepts_the_pack(pack: Path) -> None:
-    datapack = pytest.importorskip("riskkit.datapack")
-    loaded = datapack.load_datapack(pack)
+def test_load_datapack_accepts_the_pack(pack: Path, lib: Library) -> None:
+    loaded = load_datapack(pack, library=lib)
     assert loaded.report.ok
     assert loaded.report.warnings == 0
     assert len(loaded.actions) == N
@@ -393,55 +404,55 @@ def test_prevalence(t: dict[str, pd.DataFrame]) -> None:
 # ----------------------------------------------------------------------------------------------- generate()
 
 
-def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
-    first = sample.generate(tmp_path / "a", 2_000, seed=7)
-    second = sample.generate(tmp_path / "b", 2_000, seed=7)
+def test_same_seed_gives_identical_bytes(tmp_path: Path, lib: Library) -> None:
+    first = sample.generate(tmp_path / "a", 2_000, seed=7, library=lib)
+    second = sample.generate(tmp_path / "b", 2_000, seed=7, library=lib)
     files = sorted(p.relative_to(first.path) for p in first.path.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(second.path) for p in second.path.rglob("*") if p.is_file())
     assert len(files) >= 10
     for rel in files:
         assert (first.path / rel).read_bytes() == (second.path / rel).read_bytes(), rel
-    other = sample.generate(tmp_path / "c", 2_000, seed=8)
+    other = sample.generate(tmp_path / "c", 2_000, seed=8, library=lib)
     assert (other.path / "actions.parquet").read_bytes() != (first.path / "actions.parquet").read_bytes()
 
 
-def test_refuses_non_empty_folder_unless_overwrite(tmp_path: Path) -> None:
+def test_refuses_non_empty_folder_unless_overwrite(tmp_path: Path, lib: Library) -> None:
     out = tmp_path / "pack"
     out.mkdir()
-    sample.generate(out, 500)  # an existing empty folder is fine
+    sample.generate(out, 500, library=lib)  # an existing empty folder is fine
     (out / "stale.txt").write_text("old", encoding="utf-8")
     with pytest.raises(ParameterError, match="not empty"):
-        sample.generate(out, 500)
+        sample.generate(out, 500, library=lib)
     assert (out / "stale.txt").exists()
-    summary = sample.generate(out, 600, overwrite=True)
+    summary = sample.generate(out, 600, library=lib, overwrite=True)
     assert summary.rows["actions"] == 600
     assert not (out / "stale.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]
     a_file = tmp_path / "file.txt"
     a_file.write_text("x", encoding="utf-8")
     with pytest.raises(ParameterError, match="not a folder"):
-        sample.generate(a_file, 500, overwrite=True)
+        sample.generate(a_file, 500, library=lib, overwrite=True)
 
 
-def test_interrupted_run_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_run_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lib: Library) -> None:
     def boom(*args: object) -> None:
         raise RuntimeError("interrupted")
 
-    monkeypatch.setattr(sample, "_prevalence_frame", boom)
+    monkeypatch.setattr(generator, "_prevalence_frame", boom)
     with pytest.raises(RuntimeError):
-        sample.generate(tmp_path / "pack", 500)
+        sample.generate(tmp_path / "pack", 500, library=lib)
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("actions", [99, 0, -5, 50_000_001, 1.5, "100", True])
-def test_actions_bounds(tmp_path: Path, actions: object) -> None:
+def test_actions_bounds(tmp_path: Path, actions: object, lib: Library) -> None:
     with pytest.raises(ParameterError):
-        sample.generate(tmp_path / "pack", actions)  # type: ignore[arg-type]
+        sample.generate(tmp_path / "pack", actions, library=lib)  # type: ignore[arg-type]
     assert not (tmp_path / "pack").exists()
 
 
-def test_minimum_pack_still_has_every_category_per_half(tmp_path: Path) -> None:
-    out = sample.generate(tmp_path / "tiny", sample.MIN_ACTIONS).path
+def test_minimum_pack_still_has_every_category_per_half(tmp_path: Path, lib: Library) -> None:
+    out = sample.generate(tmp_path / "tiny", sample.MIN_ACTIONS, library=lib).path
     a = pd.read_parquet(out / "actions.parquet")
     myt = a.detected_at.dt.tz_convert("Asia/Kuala_Lumpur")
     half = myt.dt.year.astype(str) + np.where(myt.dt.month <= 6, "H1", "H2")
@@ -450,9 +461,9 @@ def test_minimum_pack_still_has_every_category_per_half(tmp_path: Path) -> None:
     assert pd.crosstab(a.category.astype(str), half).shape == (len(schema.HARM_CATEGORIES), 3)
 
 
-def test_audit_answers_for_checklists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sample, "_checklists", lambda: [("demo-checklist", ["D-1", "D-2", "D-3", "D-4"])])
-    out = sample.generate(tmp_path / "pack", 500).path
+def test_audit_answers_for_checklists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lib: Library) -> None:
+    monkeypatch.setattr(generator, "_checklists", lambda library: [("demo-checklist", ["D-1", "D-2", "D-3", "D-4"])])
+    out = sample.generate(tmp_path / "pack", 500, library=lib).path
     meta = yaml.safe_load((out / "datapack.yaml").read_text(encoding="utf-8"))
     assert meta["audits"] == {"demo-checklist": "audits/demo-checklist.csv"}
     answers = pd.read_csv(out / "audits" / "demo-checklist.csv", dtype=str, keep_default_na=False)
@@ -462,3 +473,89 @@ def test_audit_answers_for_checklists(tmp_path: Path, monkeypatch: pytest.Monkey
     filled = answers.maturity[answers.maturity != ""].astype(int)
     assert filled.between(0, 4).all()
     assert (answers.maturity[answers.status == "not_applicable"] == "").all()
+
+
+# ----------------------------------------------------------------------------------------------- scenario
+
+
+@pytest.fixture(scope="module")
+def raw_scenario() -> dict[str, Any]:
+    """The packaged scenario.yaml as parsed YAML (before the checks)."""
+    return safe_yaml.load(DEFAULT_PATH.read_text(encoding="utf-8"))
+
+
+def _edited(raw: dict[str, Any], path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
+    out = copy.deepcopy(raw)
+    node = out
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return out
+
+
+def test_packaged_scenario_is_what_the_api_exposes() -> None:
+    sc = load_scenario()
+    assert isinstance(sc, Scenario)
+    assert sc.surfaces == sample.SURFACES and "live" in sample.SURFACES
+    assert sc.calendar.months == sample.MONTHS
+    assert (sample.MONTHS[0], sample.MONTHS[-1], len(sample.MONTHS)) == ("2025-01", "2026-06", 18)
+    assert sc.calendar.halves == ("2025-H1", "2025-H2", "2026-H1")
+    assert sc.authority_requests.actions_per_request == sample.ACTIONS_PER_REQUEST
+    assert sc.calendar.as_of == int(AS_OF.timestamp())
+    with pytest.raises(AttributeError):
+        _ = sample.NO_SUCH_CONSTANT
+    with pytest.raises(ValueError, match="frozen"):
+        sc.platform.name = "Other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "key", "message"),
+    [
+        # unknown keys
+        (("views", "colour"), 1, "views.colour", "unknown key"),
+        (("platform", "nmae"), "Serambi", "platform.nmae", "unknown key"),
+        (("volume", "base_share", "cscam"), 0.0, "volume.base_share.cscam", "unknown key"),
+        (("ages",), {}, "ages", "unknown key"),
+        # shares outside [0, 1]
+        (("in_malaysia", "csam"), 1.2, "in_malaysia.csam", "less than or equal to 1"),
+        (("appeals", "reversal", "human"), -0.1, "appeals.reversal.human", "greater than or equal to 0"),
+        (("record_gaps", "rationale"), [0.05, 1.5, 0.015], "record_gaps.rationale[1]", "less than or equal to 1"),
+        # mixes that must sum to 1
+        (("detection", "mix", "ncii", "automated"), 0.45, "detection.mix.ncii", "must sum to 1"),
+        (("action_mix", "csam", "remove"), 0.2, "action_mix.csam", "must sum to 1"),
+        (("volume", "base_share", "other"), 0.2, "volume.base_share", "must sum to 1"),
+        (("users", "band_share", "unknown"), 0.5, "users.band_share", "must sum to 1"),
+        (("authority_requests", "agencies", 0, "share"), 0.5, "authority_requests: agencies", "must sum to 1"),
+        # tables that must be complete or line up with the period
+        (("in_malaysia",), {"csam": 0.7}, "in_malaysia", "missing: ncii"),
+        (("volume", "monthly", "financial_scam"), [1.0] * 17, "volume.monthly.financial_scam", "one per month"),
+        (("features", 0, "new_surface"), "radio", "features[0].new_surface", "not a surface"),
+    ],
+)
+def test_broken_scenario_is_refused_naming_the_key(
+    raw_scenario: dict[str, Any], path: tuple[str | int, ...], value: Any, key: str, message: str
+) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(_edited(raw_scenario, path, value), source="edited.yaml")
+    assert isinstance(caught.value, RiskkitError)
+    problems = [p for p in caught.value.problems if p.startswith(key)]
+    assert problems, caught.value.problems
+    assert any(message in p for p in problems), problems
+    assert str(caught.value).startswith("edited.yaml: invalid sample scenario")
+
+
+def test_every_problem_of_a_scenario_is_listed(raw_scenario: dict[str, Any]) -> None:
+    broken = _edited(_edited(raw_scenario, ("views", "colour"), 1), ("in_malaysia", "csam"), 2.0)
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(broken)
+    assert [p.split(":")[0] for p in caught.value.problems] == ["in_malaysia.csam", "views.colour"]
+
+
+def test_scenario_file_yaml_errors_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "scenario.yaml"
+    path.write_text("platform: {}\nplatform: {}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="duplicate key 'platform'"):
+        load_scenario(path)
+    path.write_text("- a list\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="expected a mapping"):
+        load_scenario(path)
