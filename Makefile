@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SAMPLE ?= data/sample
 
-.PHONY: help install demo test lint format lab bench sample clean
+.PHONY: help install demo test test-fast lint format lab bench sample clean
 
 help: ## list targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,10 +26,14 @@ demo: $(STAMP) ## run the latest complete cycle of the embedded sample; prints t
 	@$(BIN)/riskkit run --cycle latest --data $(SAMPLE) --out reports > .demo-index
 	@echo "open: $$(cat .demo-index)"; rm -f .demo-index
 
-test: $(STAMP) ## lint, then the whole test suite
+test: $(STAMP) ## lint, then the whole test suite (2 workers; a notebook's cells stay on one worker)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg tests notebooks
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 \
+		--nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg tests notebooks
+
+test-fast: $(STAMP) ## the tests without browsers, notebooks or slow runs (seconds, for the edit loop)
+	$(BIN)/python -m pytest -n 2 -m "not browser and not notebook and not slow" tests
 
 lint: $(STAMP) ## ruff check and format check only
 	$(BIN)/ruff check src tests benchmarks

@@ -21,23 +21,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskkit.framework import load_library
+from riskkit.library import load_library
 
 RUN = r"""
 import json, resource, sys, time
 from riskkit.importers.dsa import import_dsa
+from riskkit.library import load_library
 t0 = time.perf_counter()
-report = import_dsa(sys.argv[2:], sys.argv[1], territory="MY")
+report = import_dsa(sys.argv[2:], sys.argv[1], territory="MY", library=load_library())
 print(json.dumps({"seconds": time.perf_counter() - t0, "rows_out": report.rows_out,
                   "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
 def write_dump(folder: Path, rows: int, chunk: int = 100_000, seed: int = 7) -> list[Path]:
-    raw = load_library().get("dsa-import").raw
-    cols = raw["columns"]["full"]
-    cats = [e["ref_id"] for e in raw["categories"] if e.get("schema") != 1]
-    kws = [e["ref_id"] for e in raw["keywords"] if e.get("schema") != 1]
+    mapping = load_library().dsa_import
+    cols = list(mapping.columns.full)
+    cats = [e.ref_id for e in mapping.categories if e.schema_ != 1]
+    kws = [e.ref_id for e in mapping.keywords if e.schema_ != 1]
     vis = [
         "DECISION_VISIBILITY_CONTENT_REMOVED",
         "DECISION_VISIBILITY_CONTENT_DISABLED",

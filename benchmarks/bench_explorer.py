@@ -48,14 +48,16 @@ CHANGES: list[dict] = [
 CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-from riskkit.datapack import load_datapack
+from riskkit.library import load_library
+from riskkit.pack import load_datapack
 from riskkit.explorer import EXPLORER_COLUMNS, Explorer, ExplorerModel
 import ipywidgets, anywidget
 from plotly.graph_objects import FigureWidget  # imports (plotly.io pulls nbformat, jsonschema) are counted apart
 t1 = time.perf_counter()
-pack = load_datapack(sys.argv[1], columns=EXPLORER_COLUMNS)
+lib = load_library()
+pack = load_datapack(sys.argv[1], library=lib, columns=EXPLORER_COLUMNS)
 t2 = time.perf_counter()
-model = ExplorerModel(pack)
+model = ExplorerModel(pack, library=lib)
 t3 = time.perf_counter()
 view = Explorer(model)
 t4 = time.perf_counter()
@@ -101,10 +103,11 @@ def main() -> None:
     tmp = tempfile.TemporaryDirectory(prefix="riskkit-bench-explorer-")
     pack = args.pack or Path(tmp.name) / "pack"
     if not (pack / "datapack.yaml").exists():
+        from riskkit.library import load_library
         from riskkit.sample import generate
 
         print(f"generating {args.actions:,} actions into {pack} …", flush=True)
-        generate(pack, actions=args.actions)
+        generate(pack, actions=args.actions, library=load_library())
 
     runs = []
     for i in range(args.repeat):

@@ -110,12 +110,14 @@ print(json.dumps({"wall": wall, "rss": resource.getrusage(resource.RUSAGE_SELF).
 RUN_RISKKIT = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-from riskkit.datapack import load_datapack
+from riskkit.library import load_library
+from riskkit.pack import load_datapack
 from riskkit.metrics import REQUIRED_COLUMNS, compute
 t1 = time.perf_counter()
-pack = load_datapack(sys.argv[1], columns=REQUIRED_COLUMNS)
+lib = load_library()
+pack = load_datapack(sys.argv[1], library=lib, columns=REQUIRED_COLUMNS)
 t2 = time.perf_counter()
-m = compute(pack, sys.argv[2])
+m = compute(pack, sys.argv[2], library=lib)
 t3 = time.perf_counter()
 t = m.table
 keep = t[(t["dimension"] == "") | ((t["metric"] == "reversal_rate") & (t["dimension"] == "decision_by"))]
@@ -187,10 +189,11 @@ def main() -> None:
     tmp = tempfile.TemporaryDirectory(prefix="riskkit-bench-")
     pack = args.pack or Path(tmp.name) / "pack"
     if not (pack / "datapack.yaml").exists():
+        from riskkit.library import load_library
         from riskkit.sample import generate
 
         print(f"generating {args.actions:,} actions into {pack} …", flush=True)
-        generate(pack, actions=args.actions)
+        generate(pack, actions=args.actions, library=load_library())
     rk_runs, db_runs = [], []
     for i in range(args.repeat):
         db_runs.append(_run(_duckdb_code(), str(pack)))

@@ -20,9 +20,10 @@ from pathlib import Path
 
 CHILD = """
 import json, resource, sys, time
+from riskkit.library import load_library
 from riskkit.sample import generate
 started = time.perf_counter()
-summary = generate(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+summary = generate(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), library=load_library())
 wall = time.perf_counter() - started
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 print(json.dumps({"seconds": wall, "peak_rss_mib": peak_kib / 1024, "rows": summary.rows}))

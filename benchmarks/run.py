@@ -26,8 +26,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="riskkit-bench-") as tmp:
         pack = Path(tmp) / "pack"
         run("bench_metrics.py", "--actions", actions, "--repeat", repeat, "--pack", str(pack))
+        run("bench_cycle.py", "--actions", actions, "--repeat", repeat, "--pack", str(pack))
     for extra in sorted(HERE.glob("bench_*.py")):
-        if extra.name not in ("bench_sample.py", "bench_metrics.py"):
+        if extra.name not in ("bench_sample.py", "bench_metrics.py", "bench_cycle.py"):
             run(extra.name, "--repeat", repeat)
 
 

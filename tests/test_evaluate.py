@@ -197,7 +197,11 @@ def test_an_installed_wheel_runs_a_cycle_outside_the_repository(tmp_path):
     # nbconvert's base templates are data files of this environment's prefix; a real install brings its own
     env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
     where = subprocess.run(
-        [str(python), "-c", "import riskkit, riskkit.resources as r; print(riskkit.__file__); print(r.notebooks_dir())"],
+        [
+            str(python),
+            "-c",
+            "import riskkit, riskkit.resources as r; print(riskkit.__file__); print(r.notebooks_dir())",
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -206,7 +210,19 @@ def test_an_installed_wheel_runs_a_cycle_outside_the_repository(tmp_path):
     ).stdout.split()
     assert str(ROOT) not in where[0] and str(site) in where[1]
     done = subprocess.run(
-        [str(env_dir / "bin" / "riskkit"), "run", "--cycle", "2026-H1", "--data", str(pack), "--out", "reports", "--only", "01", "--quiet"],
+        [
+            str(env_dir / "bin" / "riskkit"),
+            "run",
+            "--cycle",
+            "2026-H1",
+            "--data",
+            str(pack),
+            "--out",
+            "reports",
+            "--only",
+            "01",
+            "--quiet",
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -216,3 +232,11 @@ def test_an_installed_wheel_runs_a_cycle_outside_the_repository(tmp_path):
     index = Path(done.stdout.strip())
     assert index.is_file() and (index.parent / "01_systemic_risk_assessment.html").is_file()
     assert (index.parent / "result" / "result.json").is_file()
+
+
+def test_the_wheel_lists_every_package_of_the_source_tree():
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.relative_to(ROOT / "src").parts[:-1]) for p in (ROOT / "src" / "riskkit").rglob("__init__.py")}
+    assert found <= listed, f"add {sorted(found - listed)} to [tool.setuptools] packages"
