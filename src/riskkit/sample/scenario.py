@@ -18,7 +18,16 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from riskkit import safe_yaml, schema
 from riskkit.exceptions import RiskkitError
@@ -31,8 +40,14 @@ from riskkit.library.models import (
     NonEmpty,
     ServiceType,
     Share,
-    Strict,
 )
+
+
+class Strict(BaseModel):
+    """Base of the scenario's models: unknown keys are errors, objects immutable; YAML lists become tuples."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
 
 __all__ = [
     "DEFAULT_PATH",
