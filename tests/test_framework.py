@@ -27,6 +27,8 @@ PACKAGED_IDS = {
     "regulatory-thresholds",
 }
 FILES = {
+    "riskkit-targets": "targets.yaml",
+    "compliance-status": "compliance-status.yaml",
     "riskkit-metrics": "metric-registry.yaml",
     "risk-methodology": "risk-methodology.yaml",
     "audit-methodology": "audit-methodology.yaml",
@@ -373,6 +375,26 @@ def test_unquoted_version_is_rejected(tmp_path):
 
 #: One broken copy of every kind: (framework id, mutation, what the message must say).
 BROKEN = [
+    (
+        "riskkit-targets",
+        lambda raw: entry(raw, "targets", "target.proactive_rate").pop("no_number"),
+        "entry 'target.proactive_rate' (targets[9]): the entry itself: a target without a value must say why",
+    ),
+    (
+        "riskkit-targets",
+        lambda raw: entry(raw, "targets", "target.report_ack_1h").update(metric="sla.onsa.report_ack_2h"),
+        "entry 'target.report_ack_1h': field 'metric': 'sla.onsa.report_ack_2h' is not a registered metric",
+    ),
+    (
+        "compliance-status",
+        lambda raw: raw["rules"].pop(),
+        "top level: the file: the last rule must be `when: always`",
+    ),
+    (
+        "compliance-status",
+        lambda raw: entry(raw, "rules", "rule.met").update(status="compliant"),
+        "entry 'rule.met' (rules[3]): field 'status': Input should be 'met', 'partly_met'",
+    ),
     (
         "riskkit-metrics",
         lambda raw: entry(raw, "metrics", "proactive_rate").update(kind="rates"),

@@ -247,7 +247,7 @@ def _items(
     if frame is not None:
         for record in frame.to_dict("records"):
             answers.setdefault(record["item_id"], record)  # item ids are unique in a valid pack
-    from_answer = {r.from_answer: r.ref_id for r in method.results}
+    from_answer = {r.from_answer: r.ref_id for r in method.results if r.from_answer}
     surfaces = _surfaces(pack, cycle)
     rows = []
     for item in catalogue.itertuples():
@@ -257,7 +257,9 @@ def _items(
         status = None if status is None or pd.isna(status) else str(status)
         result = "not_applicable" if not applies else from_answer.get(status or "to_review", "not_assessed")
         test = _data_test(item, m) if applies else {}
-        contradiction = bool(status == "met" and test.get("passed") is False)
+        contradiction = _contradicts(status, test.get("passed"))
+        if contradiction:
+            result = "contradicted"  # not met, whatever was answered: one status everywhere
         rows.append(
             {
                 "item_id": item.ref_id,
@@ -285,6 +287,16 @@ def _items(
             }
         )
     return pd.DataFrame(rows)
+
+
+def _contradicts(status: str | None, passed: bool | None) -> bool:
+    """Whether the data test disagrees with the answer: met, partial or not applicable while the data fails, or
+    not met while the data passes. Unanswered items (to review) are not contradicted: there is no answer."""
+    if passed is None or status is None:
+        return False
+    if status in ("met", "partial", "not_applicable"):
+        return passed is False
+    return status == "not_met" and passed is True
 
 
 def _get(a: Mapping[str, Any] | None, key: str) -> Any:
@@ -372,7 +384,7 @@ def _summary(group: pd.DataFrame, values: Mapping[str, float]) -> dict[str, Any]
         "items": len(group),
         **{
             r: int(counts.get(r, 0))
-            for r in ("compliant", "partial", "non_compliant", "not_applicable", "not_assessed")
+            for r in ("compliant", "partial", "non_compliant", "contradicted", "not_applicable", "not_assessed")
         },
     }
 
@@ -416,11 +428,7 @@ def _findings(
         for kind in kinds:
             rule = method.finding(kind)
             fid = f"F-{audit}-{item.item_id}-{kind}"
-            detail = (
-                f"{item.data_expected} is false (value {item.data_value:,.4g}) although answered met"
-                if kind == "data_contradiction"
-                else f"{item.question}"
-            )
+            detail = _contradiction_text(item) if kind == "data_contradiction" else f"{item.question}"
             rows[fid] = {
                 "finding_id": fid,
                 "audit": audit,
@@ -455,6 +463,13 @@ def _findings(
         ["status", "severity", "finding_id"], key=lambda s: s.map(order) if s.name == "severity" else s
     )
     return out.reset_index(drop=True)
+
+
+def _contradiction_text(item: Any) -> str:
+    answered = str(item.status).replace("_", " ")
+    if item.status == "not_met":
+        return f"the data meets {item.data_expected} (value {item.data_value:,.4g}) although answered {answered}"
+    return f"{item.data_expected} is not met (value {item.data_value:,.4g}) although answered {answered}"
 
 
 def _checks(items: pd.DataFrame, findings: pd.DataFrame, method: AuditMethodology) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from riskkit import obligations
 from riskkit.audit import AuditResult, run_audit
 from riskkit.cycles import REPORTING_TZ, Cycle, parse
 from riskkit.exceptions import ParameterError
@@ -24,6 +25,7 @@ from riskkit.reports import mcmc, overview, public, records
 from riskkit.reports.disclosure import DEFAULT_THRESHOLD, Disclosure
 from riskkit.result import CycleResult
 from riskkit.risk import Assessment, assess
+from riskkit.targets import evaluate_targets
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,8 @@ def evaluate(
     log.info("evaluating %s", cyc.id)
     before = _previous(previous)
     m = compute(pack, cyc, library=library)
-    assessment = assess(pack, cyc, metrics=m, library=library, overrides=risk_overrides)
+    overrides = risk_overrides if risk_overrides is not None else pack.meta.risk_overrides
+    assessment = assess(pack, cyc, metrics=m, library=library, overrides=overrides)
     audits = {
         name: run_audit(pack, name, cyc, metrics=m, library=library, previous_findings=_findings(before, name))
         for name in library.checklists()
@@ -91,7 +94,13 @@ def evaluate(
     tables.update(_risk_tables(assessment, before))
     for result in audits.values():
         tables.update(_audit_tables(result))
-    plan = mcmc.online_safety_plan(list(audits.values()), library)
+    targets = evaluate_targets(m, library, pack.meta.target_overrides)
+    earlier = before.get("obligations") if before is not None else None
+    register = obligations.register(library, cyc, audits.values(), targets, assessment, earlier)
+    plan = obligations.plan_status(register)
+    tables["targets"] = targets
+    tables["obligations"] = register
+    tables.update(_summary_tables(register, targets, assessment, library))
     tables.update({f"mcmc.{k}": v for k, v in _mcmc_tables(pack, cyc, m, assessment, audits, plan, library).items()})
     tables["mcmc.record_keeping"] = completeness
     launched = _features_launched(pack, cyc)
@@ -125,6 +134,7 @@ def evaluate(
             "titles": {key: t.title for key, t in publics.items()},
         },
         "previous": {"cycle": before.cycle_id if before is not None else None},
+        "sign_off": _sign_off(pack),
         "warnings": _warnings(pack, cyc),
     }
     return CycleResult(scalars, tables)
@@ -187,6 +197,41 @@ def _register_changes(register: pd.DataFrame, earlier: pd.DataFrame) -> pd.DataF
     merged.loc[moved, "change"] = merged.loc[moved, "residual_band_before"] + " → " + merged.loc[moved, "residual_band"]
     changed = merged[merged["change"] != ""]
     return changed[["row_id", "residual_band_before", "residual_band", "change"]].reset_index(drop=True)
+
+
+def _summary_tables(
+    register: pd.DataFrame, targets: pd.DataFrame, a: Assessment, library: Library
+) -> dict[str, pd.DataFrame]:
+    """The executive summary: counts by status, what is not met (with due dates), the highest residual risks and
+    the clocks and targets missed."""
+    not_met = register[register["status"] == "not_met"][
+        ["obligation", "instrument_name", "section", "title", "evidence", "owner", "due", "findings"]
+    ]
+    top = a.register.head(5)
+    risks = pd.DataFrame(
+        {
+            "risk": [f"{h} on {s.replace('_', ' ')}" for h, s in zip(top["harm_label"], top["surface"], strict=True)],
+            "residual": top["residual_band"].to_numpy(),
+            "score": top["residual_score"].to_numpy(),
+            "response": top["response"].to_numpy(),
+            "row_id": top["row_id"].to_numpy(),
+        }
+    )
+    missed = targets[targets["status"] == "missed"][["target", "label", "metric", "value", "target_value"]]
+    return {
+        "summary.status_counts": obligations.summary(register, library),
+        "summary.not_met": not_met.sort_values(["due", "obligation"]).reset_index(drop=True),
+        "summary.top_risks": risks,
+        "summary.targets_missed": missed.reset_index(drop=True),
+    }
+
+
+def _sign_off(pack: DataPack) -> dict[str, Any]:
+    """Who prepared, reviewed and approved (datapack.yaml sign_off); ``signed`` is false for an unsigned draft."""
+    s = pack.meta.sign_off
+    people = {} if s is None else s.model_dump(mode="json")
+    signed = bool(s is not None and not s.empty)
+    return {"signed": signed, **{k: people.get(k, []) for k in ("prepared_by", "reviewed_by", "approved_by")}}
 
 
 def _audit_tables(r: AuditResult) -> dict[str, pd.DataFrame]:

@@ -26,6 +26,7 @@ from riskkit.library.models import (
     COVERED_BY,
     AuditMethodology,
     Checklist,
+    ComplianceMethod,
     DsaImportMapping,
     Header,
     Instrument,
@@ -33,6 +34,8 @@ from riskkit.library.models import (
     RiskMethodology,
     SlaPolicyFramework,
     Taxonomy,
+    Target,
+    Targets,
     Threshold,
     Thresholds,
 )
@@ -140,6 +143,14 @@ class Library:
     @property
     def dsa_import(self) -> DsaImportMapping:
         return self._one(DsaImportMapping)
+
+    @property
+    def targets(self) -> list[Target]:
+        return list(self._one(Targets).targets)
+
+    @property
+    def compliance_method(self) -> ComplianceMethod:
+        return self._one(ComplianceMethod)
 
     def instruments(self) -> list[Instrument]:
         """Instruments in force order (then id)."""

@@ -44,6 +44,7 @@ def check(lib: Library) -> list[str]:
         _thresholds(lib, problems)
         _metrics(lib, problems)
         _risk(lib, set(audits), problems)
+        _targets(lib, problems)
     return problems
 
 
@@ -212,3 +213,15 @@ def _risk(lib: Library, audits: set[str], problems: list[str]) -> None:
             )
     for audit in sorted(set(fw.controls.audit.audits) - audits):
         problems.append(f"{path}: entry 'audit': field 'audits.{audit}': no checklist for audit {audit!r} is loaded")
+
+
+def _targets(lib: Library, problems: list[str]) -> None:
+    fw = next(f for f in lib.frameworks.values() if f.kind == "targets")
+    path = lib.paths[fw.id]
+    registered = lib.metric_ids()
+    for t in lib.targets:
+        if t.metric not in registered:
+            problems.append(f"{path}: entry {t.ref_id!r}: field 'metric': {t.metric!r} is not a registered metric")
+        for ref in t.answers:
+            if why := dangling(lib, ref):
+                problems.append(f"{path}: entry {t.ref_id!r}: field 'answers': {ref!r}: {why}")

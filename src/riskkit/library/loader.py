@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from riskkit import safe_yaml
 from riskkit.library.models import KINDS, Header
 
-_FIELD = re.compile(r"^[a-z_][a-z0-9_]*$")
+#: Parts of a pydantic error location that name a union member or validator, not a field of the file.
+_UNION_TAG = re.compile(r"\[|^function-|^[A-Z][A-Za-z]+$")
 
 
 def read_framework(path: Path, problems: list[str]) -> Header | None:
@@ -47,7 +48,7 @@ def describe(path: Path, raw: dict[str, Any], exc: ValidationError) -> list[str]
     """One message per validation error: ``file: entry 'ref' (section[i]): field 'x.y': what is wrong``."""
     out = []
     for err in exc.errors(include_url=False):
-        loc = [part for part in err["loc"] if isinstance(part, int) or _FIELD.match(str(part))]
+        loc = [part for part in err["loc"] if isinstance(part, int) or not _UNION_TAG.search(str(part))]
         where = "top level"
         if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
             items = raw.get(loc[0])

@@ -618,8 +618,10 @@ class RiskMethodology(Header):
 
 
 class ResultRule(Entry):
-    ref_id: Literal["compliant", "partial", "non_compliant", "not_applicable", "not_assessed"]  # type: ignore[assignment]
-    from_answer: AuditAnswer
+    ref_id: Literal[  # type: ignore[assignment]
+        "compliant", "partial", "non_compliant", "contradicted", "not_applicable", "not_assessed"
+    ]
+    from_answer: AuditAnswer | None = None  # contradicted comes from the data, not from an answer
     value: Share | None = None
 
 
@@ -646,7 +648,7 @@ class AuditMethodology(Header):
     """``kind: audit_methodology`` — result values, finding rules and quality checks of the audits."""
 
     kind: Literal["audit_methodology"]
-    results: list[ResultRule] = Field(min_length=5, max_length=5)
+    results: list[ResultRule] = Field(min_length=6, max_length=6)
     findings: list[FindingRule] = Field(min_length=3, max_length=3)
     checks: list[CheckRule] = Field(min_length=6, max_length=6)
 
@@ -704,6 +706,76 @@ class DsaImportMapping(Header):
 
 
 #: kind -> model; a file whose kind is not here is refused.
+# ------------------------------------------------------------------------------------------------ targets
+
+
+class Target(Entry):
+    """A target for a clock or headline metric, and the obligations it evidences; ``value: null`` when the regime
+    sets no number (``no_number`` then says so)."""
+
+    metric: NonEmpty
+    category: HarmKey | Literal["all"] = "all"
+    operator: Operator | None = None
+    value: float | None
+    no_number: str | None = None
+    answers: list[NonEmpty] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _number_or_reason(self) -> Target:
+        if self.value is None and not (self.no_number or "").strip():
+            raise ValueError("a target without a value must say why in no_number")
+        if self.value is not None and self.operator is None:
+            raise ValueError("a target with a value needs an operator")
+        return self
+
+
+class Targets(Header):
+    """``kind: targets``."""
+
+    kind: Literal["targets"]
+    targets: list[Target] = Field(min_length=1)
+
+
+# ------------------------------------------------------------------------------------------------ compliance method
+
+ObligationStatus = Literal["met", "partly_met", "not_met", "not_assessed", "not_applicable", "pending"]
+#: The conditions a status rule may test (implemented in riskkit.obligations).
+CONDITIONS = (
+    "not_in_force",
+    "mandatory_failed_or_target_missed",
+    "any_partial_or_failed",
+    "all_assessed_met",
+    "all_not_applicable",
+    "always",
+)
+
+
+class StatusLabel(Entry):
+    ref_id: ObligationStatus  # type: ignore[assignment]
+
+
+class StatusRule(Entry):
+    when: Literal[CONDITIONS]  # type: ignore[valid-type]
+    status: ObligationStatus
+
+
+class ComplianceMethod(Header):
+    """``kind: compliance_method`` — how an obligation's status follows from its evidence (rules in order)."""
+
+    kind: Literal["compliance_method"]
+    statuses: list[StatusLabel] = Field(min_length=6, max_length=6)
+    rules: list[StatusRule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ends_with_always(self) -> ComplianceMethod:
+        if self.rules[-1].when != "always":
+            raise ValueError("the last rule must be `when: always` so every obligation gets a status")
+        return self
+
+    def label(self, status: str, lang: str = "en") -> str:
+        return next(s.label.get(lang) for s in self.statuses if s.ref_id == status)
+
+
 KINDS: dict[str, type[Header]] = {
     "taxonomy": Taxonomy,
     "instrument": Instrument,
@@ -714,6 +786,8 @@ KINDS: dict[str, type[Header]] = {
     "risk_methodology": RiskMethodology,
     "audit_methodology": AuditMethodology,
     "dsa_import_mapping": DsaImportMapping,
+    "targets": Targets,
+    "compliance_method": ComplianceMethod,
 }
 
 #: Kinds of which a library holds exactly one framework.
@@ -725,6 +799,8 @@ SINGLE_KINDS = (
     "risk_methodology",
     "audit_methodology",
     "dsa_import_mapping",
+    "targets",
+    "compliance_method",
 )
 
 

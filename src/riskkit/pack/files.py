@@ -38,7 +38,9 @@ def locate_tables(path: Path, meta: PackMeta, report: ValidationReport) -> dict[
                 )
             )
             continue
-        file = path / str(rel)
+        file = inside_pack(path, str(rel), f"tables.{name}", report)
+        if file is None:
+            continue
         if not file.is_file():
             report.add(Problem("error", "missing_file", str(rel), detail=f"named in datapack.yaml for table `{name}`"))
             continue
@@ -71,7 +73,9 @@ def locate_audits(path: Path, meta: PackMeta, report: ValidationReport) -> dict[
     if isinstance(declared, dict):
         found = {}
         for name, rel in declared.items():
-            file = path / str(rel)
+            file = inside_pack(path, str(rel), f"audits.{name}", report)
+            if file is None:
+                continue
             if not file.is_file():
                 report.add(
                     Problem("error", "missing_file", str(rel), detail=f"named in datapack.yaml for audit `{name}`")
@@ -85,6 +89,37 @@ def locate_audits(path: Path, meta: PackMeta, report: ValidationReport) -> dict[
     if not folder.is_dir():
         return {}
     return {f.stem: f for f in sorted(folder.iterdir()) if f.suffix.lower() in AUDIT_EXTENSIONS and f.is_file()}
+
+
+def inside_pack(pack: Path, rel: str, key: str, report: ValidationReport) -> Path | None:
+    """``pack/rel`` when it stays inside the pack folder (no absolute path, no ``..``, no symlink leading out);
+    otherwise an error naming the datapack.yaml key, and None."""
+    candidate = Path(rel)
+    reason = ""
+    if candidate.is_absolute():
+        reason = "an absolute path"
+    elif ".." in candidate.parts:
+        reason = "a path with '..'"
+    else:
+        try:
+            resolved = (pack / candidate).resolve()
+            resolved.relative_to(pack.resolve())
+        except (ValueError, OSError, RuntimeError):
+            reason = "a path that resolves outside the pack folder (a symlink?)"
+    if reason:
+        report.add(
+            Problem(
+                "error",
+                "datapack_yaml",
+                DATAPACK_YAML,
+                column=key,
+                value=rel,
+                detail=reason,
+                expected="a file inside the pack folder, named relative to it",
+            )
+        )
+        return None
+    return pack / candidate
 
 
 class NotUtf8(Exception):

@@ -45,6 +45,10 @@ class PackMeta:
     sla_overrides: Mapping[str, Any] = field(default_factory=dict)
     high_risk_periods: tuple[HighRiskPeriod, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
+    time_basis: str = "detection"  # detection | decision (statements of reasons carry no detection time)
+    target_overrides: Mapping[str, Any] = field(default_factory=dict)
+    sign_off: Any = None  # riskkit.pack.manifest.SignOff
+    risk_overrides: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
