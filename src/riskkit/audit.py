@@ -281,6 +281,7 @@ def _items(
                 "data_metric": test.get("metric", ""),
                 "data_value": test.get("value", float("nan")),
                 "data_expected": test.get("expected", ""),
+                "data_meaning": item.data_test_meaning_en if test and item.data_test_meaning_en else "",
                 "data_test": test.get("outcome", ""),
                 "contradiction": contradiction,
                 "references": item.references,

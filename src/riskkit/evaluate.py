@@ -23,6 +23,7 @@ from riskkit.metrics import Metrics, compute, definitions_frame
 from riskkit.pack import DataPack
 from riskkit.reports import mcmc, overview, public, records
 from riskkit.reports.disclosure import DEFAULT_THRESHOLD, Disclosure
+from riskkit.reports.views import labels_table
 from riskkit.result import CycleResult
 from riskkit.risk import Assessment, assess
 from riskkit.targets import evaluate_targets
@@ -87,9 +88,10 @@ def evaluate(
         "data_quality": overview.data_quality(pack, m),
         "metrics": m.table,
         "metric_definitions": definitions_frame(library),
-        "key_metrics": overview.key_metrics(m),
+        "key_metrics": mcmc.metric_section(m, overview.KEY_METRICS),
         "inputs": overview.inputs_table(pack),
         "frameworks": library.describe(),
+        "labels": labels_table(library),
     }
     tables.update(_risk_tables(assessment, before))
     for result in audits.values():
@@ -128,7 +130,10 @@ def evaluate(
         "versions": overview.versions(library),
         "metrics": {"unavailable": dict(m.unavailable)},
         "risk": {"methodology": f"{assessment.methodology.id} {assessment.methodology.version}"},
-        "audits": {name: {"framework": r.framework, "overall": _plain(r.overall)} for name, r in audits.items()},
+        "audits": {
+            name: {"framework": r.framework, "title": audit_title(library, name), "overall": _plain(r.overall)}
+            for name, r in audits.items()
+        },
         "public": {
             "threshold": disclosure.threshold,
             "titles": {key: t.title for key, t in publics.items()},
@@ -224,6 +229,12 @@ def _summary_tables(
         "summary.top_risks": risks,
         "summary.targets_missed": missed.reset_index(drop=True),
     }
+
+
+def audit_title(library: Library, audit: str) -> str:
+    """``Child-safety audit`` from the checklist's name (``Child-safety audit checklist``)."""
+    name = library.checklist(audit).name.en
+    return name.removesuffix(" checklist").strip() or name
 
 
 def _sign_off(pack: DataPack) -> dict[str, Any]:

@@ -7,7 +7,10 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-BAND_COLOURS = {"low": "#2e7d32", "medium": "#f9a825", "high": "#ef6c00", "critical": "#c62828"}
+#: Colour-blind-safe band fills (blue, yellow, orange, red-purple); every cell also says its band in words.
+BAND_COLOURS = {"low": "#9ecae1", "medium": "#fde68a", "high": "#f4a261", "critical": "#c2185b"}
+#: Text on each band fill, chosen for contrast (>= 4.5:1).
+BAND_TEXT = {"low": "#10253a", "medium": "#2a2100", "high": "#2a1300", "critical": "#ffffff"}
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13}
 
 
@@ -30,7 +33,10 @@ def risk_heatmap(register: pd.DataFrame, cells: list[list[str]], which: str = "r
     counts = pd.crosstab(likelihood, register["severity"]).reindex(index=range(1, 6), columns=range(1, 6), fill_value=0)
     order = list(BAND_COLOURS)
     z = [[order.index(cells[i][j]) for j in range(5)] for i in range(5)]
-    text = [[str(int(counts.iloc[i, j])) if counts.iloc[i, j] else "" for j in range(5)] for i in range(5)]
+    text = [
+        [f"{cells[i][j]}<br>{int(counts.iloc[i, j])}" if counts.iloc[i, j] else cells[i][j] for j in range(5)]
+        for i in range(5)
+    ]
     hover = [
         [f"likelihood {i + 1}, severity {j + 1}: {cells[i][j]} — {int(counts.iloc[i, j])} risk(s)" for j in range(5)]
         for i in range(5)
@@ -45,7 +51,7 @@ def risk_heatmap(register: pd.DataFrame, cells: list[list[str]], which: str = "r
             y=[1, 2, 3, 4, 5],
             text=text,
             texttemplate="%{text}",
-            textfont={"size": 18, "color": "white"},
+            textfont={"size": 14, "color": "#111111"},
             hovertext=hover,
             hoverinfo="text",
             colorscale=scale,
@@ -56,9 +62,11 @@ def risk_heatmap(register: pd.DataFrame, cells: list[list[str]], which: str = "r
             ygap=3,
         )
     )
-    fig.update_xaxes(title="severity", tickvals=[1, 2, 3, 4, 5])
-    fig.update_yaxes(title="likelihood", tickvals=[1, 2, 3, 4, 5])
-    return _layout(fig, f"{which.capitalize()} risk: number of harm × surface risks per cell", 460)
+    fig.update_xaxes(title="Severity (1–5)", tickvals=[1, 2, 3, 4, 5])
+    fig.update_yaxes(title="Likelihood (1–5)", tickvals=[1, 2, 3, 4, 5])
+    return _layout(
+        fig, f"{which.capitalize()} risk: each cell's band and how many harm × surface risks fall in it", 460
+    )
 
 
 def inherent_to_residual(register: pd.DataFrame, top: int = 25) -> go.Figure:
@@ -101,8 +109,16 @@ def inherent_to_residual(register: pd.DataFrame, top: int = 25) -> go.Figure:
     return _layout(fig, "Inherent → residual risk (highest residual first)", max(360, 22 * len(rows) + 120))
 
 
-def metric_bars(table: pd.DataFrame, metric: str, title: str, percent: bool = True) -> go.Figure:
-    """One metric per category with Wilson intervals (rates) from a metrics table (scope already chosen)."""
+def metric_bars(
+    table: pd.DataFrame,
+    metric: str,
+    title: str,
+    percent: bool = True,
+    target: float | None = None,
+    labels: dict[str, str] | None = None,
+) -> go.Figure:
+    """One metric per category with Wilson intervals (rates) from a metrics table (scope already chosen), and the
+    target as a dashed line when there is one; ``labels`` maps category keys to what readers see."""
     rows = table[(table["metric"] == metric) & (table["dimension"] == "")].dropna(subset=["value"])
     scale = 100 if percent else 1
     has_ci = rows["ci_low"].notna().any()
@@ -116,9 +132,10 @@ def metric_bars(table: pd.DataFrame, metric: str, title: str, percent: bool = Tr
         if has_ci
         else None
     )
+    names = [(labels or {}).get(c, "All harms" if c == "all" else c) for c in rows["category"]]
     fig = go.Figure(
         go.Bar(
-            x=rows["category"],
+            x=names,
             y=rows["value"] * scale,
             error_y=error,
             marker_color=["#37474f" if c == "all" else "#1565c0" for c in rows["category"]],
@@ -126,7 +143,15 @@ def metric_bars(table: pd.DataFrame, metric: str, title: str, percent: bool = Tr
         )
     )
     fig.update_yaxes(title="%" if percent else rows["unit"].iloc[0] if len(rows) else "")
-    return _layout(fig, title, 380)
+    if target is not None:
+        fig.add_hline(
+            y=target * scale,
+            line={"dash": "dash", "color": "#7a1f1f", "width": 2},
+            annotation_text=f"target {target * scale:g}{'%' if percent else ''}",
+            annotation_position="top left",
+        )
+    fig.update_xaxes(tickangle=-35, automargin=True)
+    return _layout(fig, title, 420)
 
 
 def domain_scores(domains: pd.DataFrame, title: str) -> go.Figure:

@@ -81,3 +81,8 @@ def title(result: CycleResult) -> str:
     """``Platform — 2026-H1 (1 Jan 2026 – 30 Jun 2026 (MYT))``."""
     s = result.scalars
     return f"{s['platform']['name']} — {s['cycle']['id']} ({s['cycle']['label']})"
+
+
+def audit_title(result: CycleResult, name: str) -> str:
+    """The audit's title as readers see it (``Child-safety audit``)."""
+    return str(result.scalars["audits"][name].get("title") or name)

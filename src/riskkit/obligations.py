@@ -102,7 +102,7 @@ def register(
                 {
                     "obligation": ref,
                     "instrument": fw.id,
-                    "instrument_name": fw.name.en,
+                    "instrument_name": fw.short_name.en if fw.short_name else fw.name.en,
                     "section": ob.section or "",
                     "title": ob.label.en,
                     "summary": ob.summary.en,
@@ -153,11 +153,15 @@ def _item_evidence(audits: list[AuditResult]) -> dict[str, list[Evidence]]:
             label = "not met — contradicted by data" if item.result == "contradicted" else item.result.replace("_", " ")
             text = f"{item.item_id} ({a.audit.replace('_', ' ')} audit): {label}"
             if item.data_expected:
-                text += f"; data test {item.data_expected}: {item.data_test or 'no data'}"
+                text += f" — data: {item.data_meaning or item.data_expected} {_test_word(item.data_test)}"
             for ref in str(item.references or "").split(";"):
                 if ref:
                     out.setdefault(ref, []).append(Evidence("item", item.item_id, outcome, text, bool(item.mandatory)))
     return out
+
+
+def _test_word(outcome: str) -> str:
+    return {"pass": "(holds)", "fail": "(does not hold)"}.get(outcome, "(no data)")
 
 
 def _target_evidence(targets: pd.DataFrame) -> dict[str, list[Evidence]]:

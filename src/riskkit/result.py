@@ -43,6 +43,7 @@ class CycleResult:
     def __post_init__(self) -> None:
         self.tables = {name: normalise(df) for name, df in self.tables.items()}
         json.dumps(self.scalars)  # scalars must be plain JSON: fail here, not when saving
+        self.memo: dict[str, Any] = {}  # lookups views derive from the tables (labels, definitions), built once
 
     # -- access ---------------------------------------------------------------------------------------------------
 
@@ -112,6 +113,7 @@ class CycleResult:
         result = cls.__new__(cls)
         result.scalars = doc["scalars"]
         result.tables = tables
+        result.memo = {}
         return result
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 from riskkit import __version__, resources, schema
 from riskkit.arrays import release_arrow_memory
 from riskkit.cycles import REPORTING_TZ, Cycle, resolve
-from riskkit.evaluate import evaluate
+from riskkit.evaluate import audit_title, evaluate
 from riskkit.exceptions import ParameterError, RunFailed
 from riskkit.library import Library, load_library
 from riskkit.pack import load_datapack
@@ -96,10 +96,11 @@ def notebooks_for(cycle: Cycle, folder: Path, library: Library, only: Sequence[s
             continue
         group = str(meta.get("group", "Reports"))
         if meta.get("per") == "audit":
-            for audit, checklist in library.checklists().items():
-                jobs.append(NotebookJob(path, f"{path.stem}_{audit}", group, checklist.name.en, {"audit": audit}))
+            for audit in library.checklists():
+                title = audit_title(library, audit)
+                jobs.append(NotebookJob(path, f"{path.stem}_{audit}", group, title, {"audit": audit}))
         else:
-            jobs.append(NotebookJob(path, path.stem, group, _title(nbformat.read(path, as_version=4), path.stem)))
+            jobs.append(NotebookJob(path, path.stem, group, str(meta.get("title") or _title(path))))
     if only:
         wanted = [w.removesuffix(".ipynb") for w in only]
 
@@ -171,12 +172,16 @@ def run_cycle(
     del pack  # the notebooks read the saved result; free the pack's memory before the kernels start
     release_arrow_memory()
 
+    as_of_text = pd.Timestamp(result.scalars["as_of"]).strftime("%-d %b %Y, %H:%M (MYT)")
     context = {
         "run_id": run_id,
         "run_started": started.isoformat(timespec="seconds"),
         "platform": result.scalars["platform"]["name"],
         "cycle": cyc.id,
         "period": cyc.label,
+        "as_of": as_of_text,
+        "draft": not result.scalars["sign_off"]["signed"],
+        "warnings": warnings,
         "riskkit_version": __version__,
         "frameworks": lib.versions(),
         "inputs": result["inputs"].astype(object).where(result["inputs"].notna(), None).to_dict("records"),
@@ -262,12 +267,13 @@ def _execute(
     if out_nb.exists():
         run.notebook = out_nb.name
         nb = nbformat.read(out_nb, as_version=4)
-        nb.metadata["riskkit"] = {
-            **nb.metadata.get("riskkit", {}),
-            **context,
-            "title": job.title,
-            "status": run.status,
-        }
+        page = {**nb.metadata.get("riskkit", {}), **context, "title": job.title, "status": run.status}
+        if _has_figures(nb):
+            from riskkit.documents.plotly_bundle import plotly_js
+
+            page["plotly_js"] = plotly_js()  # for rendering only: the saved notebook keeps figure JSON alone
+        nb.metadata["riskkit"] = page
+        nb.metadata["title"] = f"{job.title} — {context['platform']} — {context['cycle']}"
         try:
             html_path = folder / f"{job.name}.html"
             html_path.write_text(render_html(nb), encoding="utf-8")
@@ -280,13 +286,18 @@ def _execute(
     return run
 
 
-def _title(nb: Any, fallback: str) -> str:
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return fallback
+def _has_figures(nb: Any) -> bool:
+    return any(
+        "rk-figure-" in str(out.get("data", {}).get("text/html", ""))
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+    )
+
+
+def _title(path: Path) -> str:
+    """A notebook without ``riskkit.title`` metadata is titled by its file name (``03_mcmc_report`` → Mcmc report)."""
+    words = path.stem.split("_", 1)[-1].replace("_", " ")
+    return words[:1].upper() + words[1:]
 
 
 def render_html(nb: Any) -> str:

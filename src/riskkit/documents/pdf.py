@@ -63,9 +63,11 @@ def print_fit_js() -> str:
 
 @functools.cache
 def print_css() -> str:
-    """riskkit's print stylesheet (``assets/print.css``): include it in report templates so a browser's Print
-    gives the same pages; :func:`html_to_pdf` adds it before printing."""
-    return resources.files("riskkit.documents").joinpath("assets", "print.css").read_text(encoding="utf-8")
+    """riskkit's print stylesheet (``templates/riskkit/static/print.css``, which every report page includes, so a
+    browser's Print gives the same pages); :func:`html_to_pdf` adds it again for pages made elsewhere."""
+    from riskkit.resources import templates_dir
+
+    return (templates_dir() / "riskkit" / "static" / "print.css").read_text(encoding="utf-8")
 
 
 def content_width_px(landscape: bool = False) -> int:

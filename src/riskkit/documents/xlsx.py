@@ -76,6 +76,7 @@ class Column:
     label: str
     kind: Kind = "text"
     number_format: str | None = None
+    kinds: str | None = None  # a column of the frame giving each row's kind (a column of mixed units)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -220,7 +221,8 @@ def _write_sheet(wb: Workbook, name: str, sheet: Sheet, columns: list[Column]) -
     ws = wb.create_sheet(name)
     converted = []
     for col in columns:
-        values, width = _convert(ws, sheet.frame[col.key], col)
+        kinds = sheet.frame[col.kinds].tolist() if col.kinds else None
+        values, width = _convert(ws, sheet.frame[col.key], col, kinds)
         converted.append(values)
         letter = get_column_letter(len(converted))
         ws.column_dimensions[letter].width = min(max(width, len(col.header) + 4, MIN_WIDTH), MAX_WIDTH)
@@ -285,31 +287,32 @@ def _missing(value: object) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def _convert(ws: Any, series: pd.Series, col: Column) -> tuple[list[Any], int]:
-    """The cells of one column and the width its longest value needs."""
-    fmt = col.format
+def _convert(ws: Any, series: pd.Series, col: Column, kinds: list[str] | None = None) -> tuple[list[Any], int]:
+    """The cells of one column and the width its longest value needs (``kinds``: one kind per row)."""
     out: list[Any] = []
     width = 0
     if col.kind in ("date", "datetime") and isinstance(series.dtype, pd.DatetimeTZDtype):
         series = series.dt.tz_convert(TIMEZONE).dt.tz_localize(None)  # once per column, not per value
-    for value in series.tolist():
+    for i, value in enumerate(series.tolist()):
+        kind = kinds[i] if kinds is not None and kinds[i] in KINDS else col.kind
+        fmt = col.number_format or FORMATS.get(kind)
         if _missing(value):
             out.append(None)
             continue
-        typed = _typed(value, col.kind)
+        typed = _typed(value, kind)
         if typed is None:  # not of the column's kind: keep what was there, as text
             text = _as_text(value)
             out.append(_text_cell(ws, text))
             width = max(width, _text_width(text))
             continue
-        if col.kind == "text":
+        if kind == "text":
             out.append(_text_cell(ws, typed))
             width = max(width, _text_width(typed))
             continue
         cell = WriteOnlyCell(ws, value=typed)
         cell.number_format = fmt
         out.append(cell)
-        width = max(width, _number_width(typed, col.kind))
+        width = max(width, _number_width(typed, kind))
     return out, width + 2
 
 

@@ -33,9 +33,9 @@ from riskkit.library.models import (
     MetricRegistry,
     RiskMethodology,
     SlaPolicyFramework,
-    Taxonomy,
     Target,
     Targets,
+    Taxonomy,
     Threshold,
     Thresholds,
 )

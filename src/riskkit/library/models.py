@@ -215,6 +215,7 @@ class Instrument(Header):
     """``kind: instrument`` — a law, code or regulation: its harm categories and its obligations."""
 
     kind: Literal["instrument"]
+    short_name: Text | None = None
     royal_assent: Date | None = None
     issued_under: str | None = None
     applies_to: str | None = None
