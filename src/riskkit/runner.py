@@ -162,7 +162,7 @@ def run_cycle(
     t0 = time.perf_counter()
     result = evaluate(pack, cyc, library=lib, previous=previous_result)
     result_dir = result.save(partial)
-    write_exports(result, partial)
+    write_exports(result, partial, {"run_id": run_id, "run_started": started.isoformat(timespec="seconds")})
     if cyc.kind == "half":
         write_records(pack, cyc, partial)
     evaluated = round(time.perf_counter() - t0, 2)
