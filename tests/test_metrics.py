@@ -350,14 +350,15 @@ def _nearest_rank_hours(minutes: list[int], q: float, fine_days: int) -> float:
 
 
 def _reference(lib, frames, scope: str, category: str, cycle=CYCLE) -> dict[str, float]:
-    """Slow, row-by-row restatement of the registry definitions for the core metrics."""
+    """Slow, row-by-row restatement of the registry definitions for the core metrics (``frames``: table name -> list
+    of row dicts)."""
     start, end = cycle.start, cycle.end
     fine_days = lib.metric_registry.conventions.histogram_fine_days
     priority = set(lib.priority_harms())
     stop_actions = set(lib.sla_policy().clock("onsa.priority_inaccessible_24h").stop_actions)
     rows = [
         r
-        for r in frames["actions"].to_dict("records")
+        for r in frames["actions"]
         if start <= r["detected_at"] < end
         and (scope == "global" or r["in_malaysia"])
         and (category == "all" or r["category"] == category)
@@ -392,23 +393,23 @@ def _reference(lib, frames, scope: str, category: str, cycle=CYCLE) -> dict[str,
             due += 1
     out["sla.onsa.priority_inaccessible_24h"] = within / due if due else float("nan")
     appeals = frames.get("appeals")
-    by_id = {r["action_id"]: r for r in frames["actions"].to_dict("records")}
+    by_id = {r["action_id"]: r for r in frames["actions"]}
     if appeals is not None:
         decided = [
             a
-            for a in appeals.to_dict("records")
+            for a in appeals
             if pd.notna(a["decided_at"])
             and start <= a["decided_at"] < end
             and (scope == "global" or by_id[a["action_id"]]["in_malaysia"])
             and (category == "all" or by_id[a["action_id"]]["category"] == category)
         ]
         out["reversal_rate"] = _share([a for a in decided if a["outcome"] == "reversed"], decided)
-        appealed = {a["action_id"] for a in appeals.to_dict("records") if a["filed_at"] < end}
+        appealed = {a["action_id"] for a in appeals if a["filed_at"] < end}
         out["appeal_rate"] = _share([r for r in enforced if r["action_id"] in appealed], enforced)
     if scope == "malaysia":
         reports = [
             r
-            for r in frames["reports"].to_dict("records")
+            for r in frames["reports"]
             if start <= r["received_at"] < end and (category == "all" or r["category"] == category)
         ]
         ok = bad = 0
@@ -436,9 +437,10 @@ def test_compute_matches_row_by_row_reference(library, frames):
     meta = {**BASE_META, "as_of": "2031-01-01T00:00:00+08:00"}
     pack = pack_from_frames(frames, meta, library=library)
     m = compute(pack, H2, library=library)
+    records = {name: df.to_dict("records") for name, df in frames.items()}
     for scope in ("malaysia", "global"):
         for category in ("all", *CATS):
-            expected = _reference(library, frames, scope, category)
+            expected = _reference(library, records, scope, category)
             for metric, want in expected.items():
                 got = m.value(metric, category, scope)
                 if metric.startswith("sla.") and category != "all" and category not in ("csam", "financial_scam"):
@@ -448,7 +450,7 @@ def test_compute_matches_row_by_row_reference(library, frames):
                 else:
                     assert got == pytest.approx(want), (metric, scope, category, got, want)
     # previous-cycle values are the same definitions applied to the previous cycle
-    prev = _reference(library, frames, "global", "all", PREV)
+    prev = _reference(library, records, "global", "all", PREV)
     assert m.row("decisions", scope="global")["previous_value"] == prev["decisions"]
     assert m.row("actions_enforced", scope="global")["previous_value"] == prev["actions_enforced"]
 
