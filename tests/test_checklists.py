@@ -16,7 +16,7 @@ import yaml
 from riskkit import schema
 from riskkit.exceptions import FrameworkError
 from riskkit.library import CHECKLIST_COLUMNS, FRAMEWORKS_DIR, load_library
-from riskkit.library.models import Operator, TestMethod
+from riskkit.library.models import Operator, Strict, TestMethod
 
 DATA_TEST_OPERATORS = get_args(Operator)
 TEST_METHODS = get_args(TestMethod)
@@ -325,14 +325,21 @@ def _set_test(ref_id: str, key: str, value: Any) -> Callable[[dict[str, Any]], N
     return mutate
 
 
-def _lax(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=reason)
+def _bug(reason: str, when: bool = True) -> pytest.MarkDecorator:
+    """A broken file the library should refuse but (because of ``reason``) loads."""
+    return pytest.mark.xfail(when, strict=True, raises=pytest.fail.Exception, reason=reason)
 
 
+#: Whether the framework models validate in pydantic's lax mode (a bug: fixed where Strict sets strict=True).
+LAX_MODE = not Strict.model_config.get("strict", False)
 LAX = (
     "src/riskkit/library/models.py: models validate in pydantic's lax mode (Strict.model_config has no strict=True), "
     "so a mistyped value is coerced instead of refused"
 )
+
+
+def _lax() -> pytest.MarkDecorator:
+    return _bug(LAX, when=LAX_MODE)
 
 
 @pytest.mark.parametrize(
@@ -361,7 +368,7 @@ LAX = (
             "entry 'CS-AGE-01'",
             "references",
             "",
-            marks=_lax(
+            marks=_bug(
                 "src/riskkit/library/models.py ChecklistItem._refs_text turns unquoted YAML numbers into text, so a "
                 "clause written 1.10 silently becomes '1.1' (the old check required clause refs to be quoted)"
             ),
@@ -371,7 +378,7 @@ LAX = (
             "entry 'CS-AGE-01'",
             "references",
             "",
-            marks=_lax(
+            marks=_bug(
                 "src/riskkit/library/models.py ChecklistItem.references: list[NonEmpty] has no min_length, so a "
                 "standard cited with no clause is accepted"
             ),
@@ -406,14 +413,14 @@ LAX = (
             "weight",
             "Input should be greater than or equal to 1 (got 0)",
         ),
-        pytest.param(_set("CS-AGE-01", "weight", "2"), "entry 'CS-AGE-01'", "weight", "", marks=_lax(LAX)),
-        pytest.param(_set("CS-AGE-01", "weight", True), "entry 'CS-AGE-01'", "weight", "", marks=_lax(LAX)),
+        pytest.param(_set("CS-AGE-01", "weight", "2"), "entry 'CS-AGE-01'", "weight", "", marks=_lax()),
+        pytest.param(_set("CS-AGE-01", "weight", True), "entry 'CS-AGE-01'", "weight", "", marks=_lax()),
         pytest.param(
             _set("CS-AGE-01", "mandatory", "yes"),
             "entry 'CS-AGE-01'",
             "mandatory",
             "",
-            marks=_lax(LAX),
+            marks=_lax(),
         ),
         (
             _set("CS-AGE-01", "applies_if", "sometimes"),
@@ -467,14 +474,14 @@ LAX = (
             _set_test("CS-AGE-02", "value", "zero"),
             "entry 'CS-AGE-02'",
             "data_test.value",
-            "Input should be a valid number, unable to parse string as a number (got 'zero')",
+            ("Input should be a valid number", "(got 'zero')"),
         ),
         pytest.param(
             _set_test("CS-AGE-02", "value", True),
             "entry 'CS-AGE-02'",
             "data_test.value",
             "",
-            marks=_lax(LAX),
+            marks=_lax(),
         ),
         (
             _set_test("CS-AGE-02", "category", "spam"),
