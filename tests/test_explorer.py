@@ -13,11 +13,13 @@ import pandas as pd
 import pytest
 
 import riskkit
-from riskkit import explorer as ex_mod
 from riskkit.cycles import parse
-from riskkit.datapack import load_datapack, pack_from_frames
-from riskkit.explorer import TTA_EDGES_MIN, Explorer, ExplorerModel, Selection, percentile_hours
-from riskkit.framework import load_library
+from riskkit.explorer import Explorer, ExplorerModel, Selection
+from riskkit.explorer import model as ex_mod
+from riskkit.explorer import widgets as ex_widgets
+from riskkit.explorer.model import TTA_EDGES_MIN, percentile_hours
+from riskkit.library import FRAMEWORKS_DIR
+from riskkit.pack import pack_from_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -28,13 +30,14 @@ MYT = "Asia/Kuala_Lumpur"
 
 
 @pytest.fixture(scope="module")
-def pack():
-    return load_datapack(SAMPLE)
+def pack(sample_pack):
+    """The sample, loaded once per session (read only: tests copy before changing anything)."""
+    return sample_pack
 
 
 @pytest.fixture(scope="module")
-def model(pack) -> ExplorerModel:
-    return ExplorerModel(pack)
+def model(pack, library) -> ExplorerModel:
+    return ExplorerModel(pack, library=library)
 
 
 @pytest.fixture
@@ -102,6 +105,23 @@ def test_explore_returns_a_displayable_explorer():
     assert ex.widget.__class__.__name__ == "VBox"
     assert ex.selection == Selection(cycle="2026-H1", compare="2025-H2")  # latest complete half-year vs previous
     assert riskkit.explore(ex.model.pack, cycle="2025-H2").selection.compare == "2025-H1"
+
+
+def test_explore_uses_the_frameworks_it_is_given(tmp_path, pack, rows, library):
+    text = (FRAMEWORKS_DIR / "sla_policy.yaml").read_text(encoding="utf-8")
+    clock = "  - ref_id: code2024.csam_report_24h\n"
+    head, tail = text.split(clock)
+    assert "    hours: 24\n" in tail.split("  - ref_id:")[0]
+    (tmp_path / "sla_policy.yaml").write_text(head + clock + tail.replace("    hours: 24\n", "    hours: 6\n", 1))
+    ex = riskkit.explore(pack, frameworks=tmp_path)
+    assert ex.model.registry["sla.code2024.csam_report_24h"].label_en.endswith("(6 h)")
+    hist = ex.model.histogram(ex.model.validate(Selection(cycle="2026-H1", categories=("csam",))))
+    assert hist.deadlines == [(6.0, "code2024.csam_report_24h (csam)"), (24.0, "onsa.priority_inaccessible_24h (csam)")]
+    r = pick(rows, "2026-H1", ["csam"])
+    within = r["done"] & (r["actioned_at"] <= r["detected_at"] + pd.Timedelta(hours=6))
+    assert hist.within["code2024.csam_report_24h"] == (int(within.sum()), len(r))
+    packaged = ExplorerModel(pack, library=library).histogram(Selection(cycle="2026-H1", categories=("csam",)))
+    assert packaged.within["code2024.csam_report_24h"][0] > int(within.sum())  # the packaged clock is 24 h
 
 
 def test_notebook_is_committed_without_outputs():
@@ -172,7 +192,7 @@ def test_a_year_against_an_incomplete_year_has_no_values_after_the_data(model, r
     assert len(trend.values) == 12 and None not in trend.values
 
 
-def _expected_metric(metric: str, r: pd.DataFrame, model: ExplorerModel, pack, sel: Selection):
+def _expected_metric(metric: str, r: pd.DataFrame, library, pack, sel: Selection):
     """Monthly values of ``metric`` computed from the rows with pandas."""
     cycle = sel.cycle
     proactive = {"automated", "proactive_human"}
@@ -200,7 +220,7 @@ def _expected_metric(metric: str, r: pd.DataFrame, model: ExplorerModel, pack, s
         q = {"tta_median_h": 0.5, "tta_p90_h": 0.9, "tta_p99_h": 0.99}[metric]
         return monthly(r, cycle, lambda m: nearest_rank_hours(m.loc[m["enforced"] & m["done"], "minutes"], q))
     if metric.startswith("sla."):
-        clock = load_library().sla_policy().clock(metric[4:])
+        clock = library.sla_policy(pack.meta.sla_overrides).clock(metric[4:])
         as_of = pack.meta.as_of
 
         def sla(m: pd.DataFrame) -> float | None:
@@ -272,16 +292,16 @@ METRICS = [
     ],
     ids=["all", "cats+sources", "surfaces-global"],
 )
-def test_every_metric_matches_pandas(model, pack, rows, metric, filters):
+def test_every_metric_matches_pandas(model, pack, rows, library, metric, filters):
     assert set(METRICS) == set(model.metrics)
     sel = model.validate(Selection(cycle="2025-H2", metric=metric, **filters))
     r = pick(rows, "2025-H2", sel.categories, sel.surfaces, sel.sources, sel.scope)
-    expected = _expected_metric(metric, r, model, pack, sel)
+    expected = _expected_metric(metric, r, library, pack, sel)
     assert model.trend(sel).values == pytest.approx(expected, nan_ok=True)
 
 
-def test_whole_cycle_counts_and_rates_agree_with_riskkit_metrics(model, pack):
-    m = riskkit.metrics.compute(pack, "2025-H2")
+def test_whole_cycle_counts_and_rates_agree_with_riskkit_metrics(model, pack, library):
+    m = riskkit.metrics.compute(pack, "2025-H2", library=library)
     for metric in ("decisions", "actions_enforced", "accounts_actioned", "proactive_rate", "reports_received"):
         for category in ("all", "csam", "bullying_harassment"):
             sel = Selection(cycle="2025-H2", metric=metric, categories=() if category == "all" else (category,))
@@ -360,9 +380,9 @@ def test_funnel_numbers(view, pack, rows):
     assert comp.x[1] == float(r_prev["enforced"].sum())
 
 
-def test_funnel_without_optional_tables(pack):
-    small = pack_from_frames({"actions": _raw_actions(pack).head(500)}, _meta(pack))
-    m = ExplorerModel(small)
+def test_funnel_without_optional_tables(pack, library):
+    small = pack_from_frames({"actions": _raw_actions(pack, 500)}, _meta(pack), library=library)
+    m = ExplorerModel(small, library=library)
     assert "appeal_rate" not in m.metrics and "reports_received" not in m.metrics
     f = m.funnel(m.default_selection())
     assert f.values[0] is None and f.values[2] is None and f.values[1] is not None
@@ -440,7 +460,7 @@ def test_csv_download_content(view, rows):
 
 
 def test_large_csv_export_is_written_to_a_file(view, tmp_path, monkeypatch, rows):
-    monkeypatch.setattr(ex_mod, "CSV_LINK_MAX_ROWS", 10)
+    monkeypatch.setattr(ex_widgets, "CSV_LINK_MAX_ROWS", 10)
     view.select(categories=["csam"])
     path = view.export_csv()
     assert path is not None and path.parent == tmp_path
@@ -448,12 +468,12 @@ def test_large_csv_export_is_written_to_a_file(view, tmp_path, monkeypatch, rows
     assert "written to" in view.csv_link.value
 
 
-def test_everything_in_the_table_is_escaped(pack):
-    actions = _raw_actions(pack).head(50)
+def test_everything_in_the_table_is_escaped(pack, library):
+    actions = _raw_actions(pack, 50)
     actions.loc[0, "surface"] = "<img src=x onerror=alert(1)>"
     actions.loc[0, "action_id"] = "A<b>1</b>"
-    small = pack_from_frames({"actions": actions}, _meta(pack))
-    m = ExplorerModel(small)
+    small = pack_from_frames({"actions": actions}, _meta(pack), library=library)
+    m = ExplorerModel(small, library=library)
     first = actions.loc[0, "detected_at"]
     cycle = riskkit.cycles.cycle_of(pd.Timestamp(first)).id
     view = Explorer(m, Selection(cycle=cycle, scope="global"))
@@ -465,11 +485,11 @@ def test_everything_in_the_table_is_escaped(pack):
 # ------------------------------------------------------------------------------------------------ definitions, errors
 
 
-def test_definitions_of_the_chosen_metric_come_from_the_registry(view, model):
+def test_definitions_of_the_chosen_metric_come_from_the_registry(view, model, library):
     view.metric.value = "reversal_rate"
     defs = model.definitions(view.selection)
     assert defs.iloc[0]["metric"] == "reversal_rate" and defs.iloc[0]["shown in"] == "trend"
-    reg = riskkit.metrics.registry()
+    reg = riskkit.metrics.registry(library)
     assert defs.iloc[0]["definition"] == reg["reversal_rate"].definition
     import html
 
@@ -501,8 +521,9 @@ def test_percentile_in_bins():
 # ------------------------------------------------------------------------------------------------ helpers
 
 
-def _raw_actions(pack) -> pd.DataFrame:
-    a = pack.actions.copy()
+def _raw_actions(pack, n: int) -> pd.DataFrame:
+    """The first ``n`` actions as the text a CSV would hold."""
+    a = pack.actions.head(n).copy()
     for col in ("detected_at", "actioned_at"):
         a[col] = a[col].map(lambda t: "" if pd.isna(t) else t.isoformat())
     for col in a.columns:

@@ -38,6 +38,9 @@ SETTINGS = {
     "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
 }
 
+#: Drives chromium, runs the notebook in a real kernel, and takes tens of seconds.
+pytestmark = [pytest.mark.browser, pytest.mark.notebook, pytest.mark.slow]
+
 if not CHROMIUM.exists():  # CI installs Debian's chromium (.ci/run); say so loudly rather than pass quietly
     pytest.skip(
         "BROWSER TEST NOT RUN: /usr/bin/chromium is missing — install Debian's chromium "
@@ -220,13 +223,12 @@ def _trend_y(page) -> list | None:
     )
 
 
-def test_explorer_in_jupyterlab(lab: Lab) -> None:
+def test_explorer_in_jupyterlab(lab: Lab, sample_pack, library) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    import riskkit
     from riskkit.explorer import ExplorerModel
 
-    model = ExplorerModel(riskkit.load_datapack(ROOT / "data" / "sample"))
+    model = ExplorerModel(sample_pack, library=library)  # what the notebook's riskkit.explore("../data/sample") shows
     default = model.default_selection()
     chosen = replace(default, categories=(CATEGORY,))
     before_expected = model.trend(default).values

@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 from packs import BASE_META, base_tables, make_pack
 from riskkit import schema
 from riskkit.cycles import parse
-from riskkit.datapack import load_datapack, pack_from_frames
-from riskkit.framework import load_library
+from riskkit.library import FRAMEWORKS_DIR, load_library
 from riskkit.metrics import (
     COLUMNS,
     compute,
@@ -26,13 +25,14 @@ from riskkit.metrics import (
     two_proportion_p,
     wilson,
 )
+from riskkit.pack import load_datapack, pack_from_frames
 
 H2 = "2025-H2"
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    return compute(load_datapack(make_pack(tmp_path_factory.mktemp("m") / "p")), H2)
+def base(tmp_path_factory, library):
+    return compute(load_datapack(make_pack(tmp_path_factory.mktemp("m") / "p"), library=library), H2, library=library)
 
 
 # ------------------------------------------------------------------------------------------- hand-computed fixture
@@ -120,8 +120,8 @@ def test_authorities_users_capacity_prevalence(base):
     assert base.value("violating_view_rate", "csam") == 2 / 20_000
 
 
-def test_every_emitted_metric_is_registered_and_columns_are_tidy(base):
-    reg = registry()
+def test_every_emitted_metric_is_registered_and_columns_are_tidy(base, library):
+    reg = registry(library)
     assert set(base.table["metric"]) <= set(reg)
     assert tuple(base.table.columns) == COLUMNS
     assert not base.table.duplicated(["scope", "category", "dimension", "level", "metric"]).any()
@@ -129,16 +129,16 @@ def test_every_emitted_metric_is_registered_and_columns_are_tidy(base):
     assert wide.loc["all", "decisions"] == 2 and wide.index[0] == "all"
 
 
-def test_missing_tables_make_metrics_unavailable_not_wrong(tmp_path):
-    pack = load_datapack(make_pack(tmp_path / "p", drop=("users", "capacity", "reports", "appeals")))
-    m = compute(pack, H2)
+def test_missing_tables_make_metrics_unavailable_not_wrong(tmp_path, library):
+    pack = load_datapack(make_pack(tmp_path / "p", drop=("users", "capacity", "reports", "appeals")), library=library)
+    m = compute(pack, H2, library=library)
     assert m.unavailable["users"] == "not available (no `users` table)"
     assert math.isnan(m.value("peak_mau")) and math.isnan(m.value("reversal_rate"))
     assert "actions_per_million_users" not in set(m.table["metric"])
     assert m.value("decisions") == 2
 
 
-def test_change_vs_previous_cycle_and_significance(tmp_path):
+def test_change_vs_previous_cycle_and_significance(tmp_path, library):
     tables = base_tables()
     row = tables["actions"][0]
     # 40 automated CSAM removals in 2025-H1, of which 10 proactive; 40 in 2025-H2, all proactive
@@ -157,7 +157,7 @@ def test_change_vs_previous_cycle_and_significance(tmp_path):
     tables["actions"] = rows
     tables["appeals"] = [{**tables["appeals"][0], "action_id": "H2-0"}]
     tables["reports"] = [{**r, "action_id": ""} for r in tables["reports"]]
-    m = compute(load_datapack(make_pack(tmp_path / "p", tables)), H2)
+    m = compute(load_datapack(make_pack(tmp_path / "p", tables), library=library), H2, library=library)
     r = m.row("proactive_rate")
     assert (r["value"], r["previous_value"]) == (1.0, 0.25) and r["change"] == 0.75
     assert r["p_value"] == pytest.approx(two_proportion_p(40, 40, 10, 40)) and r["significant"]
@@ -166,7 +166,7 @@ def test_change_vs_previous_cycle_and_significance(tmp_path):
     assert not d["significant"]
 
 
-def test_sla_open_items_breach_only_once_past_deadline(tmp_path):
+def test_sla_open_items_breach_only_once_past_deadline(tmp_path, library):
     tables = base_tables()
     late = dict(tables["actions"][0])
     # detected 30 Dec 23:00, still open at cycle end (31 Dec 24:00): 25 h open -> past the 24 h deadline -> breach
@@ -182,29 +182,46 @@ def test_sla_open_items_breach_only_once_past_deadline(tmp_path):
             "actioned_at": "2026-01-01T10:00:00+08:00",
         }
     )
-    m = compute(load_datapack(make_pack(tmp_path / "p", tables)), H2)
+    m = compute(load_datapack(make_pack(tmp_path / "p", tables), library=library), H2, library=library)
     row = m.row("sla.code2024.csam_report_24h", "csam")
     assert (row["numerator"], row["denominator"]) == (1, 2)  # A1 within, A4 breach
     assert m.value("open_at_cycle_end", "csam") == 3
 
 
-def test_priority_clock_ignores_no_violation_decisions(tmp_path):
+def test_priority_clock_ignores_no_violation_decisions(tmp_path, library):
     tables = base_tables()
     a = dict(tables["actions"][0])
     tables["actions"].append(
         {**a, "action_id": "A7", "action": "no_violation", "actioned_at": "2025-07-05T10:00:00+08:00"}
     )
-    m = compute(load_datapack(make_pack(tmp_path / "p", tables)), H2)
+    m = compute(load_datapack(make_pack(tmp_path / "p", tables), library=library), H2, library=library)
     assert m.row("sla.onsa.priority_inaccessible_24h")["denominator"] == 2
     assert m.row("sla.code2024.csam_report_24h", "csam")["denominator"] == 2  # any decision answers the Code clock
 
 
-def test_sla_override_from_datapack_changes_the_clock(tmp_path):
+def test_sla_override_from_datapack_changes_the_clock(tmp_path, library):
     meta = {**BASE_META, "sla_overrides": {"onsa.report_ack_1h": {"hours": 0.1, "source": "internal policy"}}}
-    m = compute(load_datapack(make_pack(tmp_path / "p", meta=meta)), H2)
+    m = compute(load_datapack(make_pack(tmp_path / "p", meta=meta), library=library), H2, library=library)
     row = m.row("sla.onsa.report_ack_1h")
     assert (row["numerator"], row["denominator"]) == (1, 2)  # only the 5-minute acknowledgement is within 6 min
     assert "(overridden)" in m.definitions["sla.onsa.report_ack_1h"].answers[0]
+
+
+def test_conventions_are_read_from_the_library_passed_in(tmp_path, library):
+    conv = library.metric_registry.conventions
+    assert (conv.small_denominator, conv.histogram_fine_days, conv.significance_level) == (30, 90, 0.05)
+    text = (FRAMEWORKS_DIR / "metric-registry.yaml").read_text(encoding="utf-8")
+    assert "  small_denominator: 30\n" in text
+    (tmp_path / "metric-registry.yaml").write_text(
+        text.replace("  small_denominator: 30\n", "  small_denominator: 2\n")
+    )
+    custom = load_library(extra=[tmp_path / "metric-registry.yaml"])
+    assert custom.metric_registry.conventions.small_denominator == 2
+    pack = load_datapack(make_pack(tmp_path / "p"), library=custom)
+    packaged, relaxed = compute(pack, H2, library=library), compute(pack, H2, library=custom)
+    assert packaged.row("proactive_rate")["small_denominator"]  # 2 < 30
+    assert not relaxed.row("proactive_rate")["small_denominator"]  # 2 is not below 2
+    assert relaxed.row("proactive_rate")["value"] == packaged.row("proactive_rate")["value"] == 0.5
 
 
 # ------------------------------------------------------------------------------------------- statistics
@@ -236,8 +253,8 @@ def test_percentile_from_histogram_is_nearest_rank():
     assert math.isnan(percentile_hours(hist, 0.9))
 
 
-def test_registry_definitions_render(base):
-    df = definitions_frame()
+def test_registry_definitions_render(base, library):
+    df = definitions_frame(library)
     assert {"decisions", "proactive_rate", "sla.onsa.report_ack_1h"} <= set(df["metric"])
     assert df.set_index("metric").loc["sla.onsa.report_ack_1h", "label"].endswith("(1 h)")
     assert df["definition"].str.len().min() > 20
@@ -324,23 +341,24 @@ def packs(draw):
     return frames
 
 
-def _nearest_rank_hours(minutes: list[int], q: float) -> float:
+def _nearest_rank_hours(minutes: list[int], q: float, fine_days: int) -> float:
     if not minutes:
         return float("nan")
-    fine = 90 * 1440  # one-minute resolution up to 90 days, one hour beyond (registry conventions)
+    fine = fine_days * 1440  # one-minute resolution up to fine_days (registry conventions), one hour beyond
     ordered = sorted(m if m < fine else fine + math.ceil((m - fine) / 60) * 60 for m in minutes)
     return ordered[max(1, math.ceil(q * len(ordered) - 1e-9)) - 1] / 60
 
 
-def _reference(frames, scope: str, category: str, cycle=CYCLE) -> dict[str, float]:
-    """Slow, row-by-row restatement of the registry definitions for the core metrics."""
+def _reference(lib, frames, scope: str, category: str, cycle=CYCLE) -> dict[str, float]:
+    """Slow, row-by-row restatement of the registry definitions for the core metrics (``frames``: table name -> list
+    of row dicts)."""
     start, end = cycle.start, cycle.end
-    lib = load_library()
+    fine_days = lib.metric_registry.conventions.histogram_fine_days
     priority = set(lib.priority_harms())
     stop_actions = set(lib.sla_policy().clock("onsa.priority_inaccessible_24h").stop_actions)
     rows = [
         r
-        for r in frames["actions"].to_dict("records")
+        for r in frames["actions"]
         if start <= r["detected_at"] < end
         and (scope == "global" or r["in_malaysia"])
         and (category == "all" or r["category"] == category)
@@ -357,8 +375,8 @@ def _reference(frames, scope: str, category: str, cycle=CYCLE) -> dict[str, floa
         "record_complete_share": _share([r for r in enforced if r["rationale"] and r["policy_ref"]], enforced),
         "automated_decision_share": _share([r for r in rows if r["decision_by"] == "automated"], rows),
         "open_at_cycle_end": len([r for r in rows if pd.isna(r["actioned_at"]) or r["actioned_at"] >= end]),
-        "tta_median_h": _nearest_rank_hours(minutes, 0.5),
-        "tta_p90_h": _nearest_rank_hours(minutes, 0.9),
+        "tta_median_h": _nearest_rank_hours(minutes, 0.5, fine_days),
+        "tta_p90_h": _nearest_rank_hours(minutes, 0.9, fine_days),
     }
     within = due = 0
     for r in rows:
@@ -375,23 +393,23 @@ def _reference(frames, scope: str, category: str, cycle=CYCLE) -> dict[str, floa
             due += 1
     out["sla.onsa.priority_inaccessible_24h"] = within / due if due else float("nan")
     appeals = frames.get("appeals")
-    by_id = {r["action_id"]: r for r in frames["actions"].to_dict("records")}
+    by_id = {r["action_id"]: r for r in frames["actions"]}
     if appeals is not None:
         decided = [
             a
-            for a in appeals.to_dict("records")
+            for a in appeals
             if pd.notna(a["decided_at"])
             and start <= a["decided_at"] < end
             and (scope == "global" or by_id[a["action_id"]]["in_malaysia"])
             and (category == "all" or by_id[a["action_id"]]["category"] == category)
         ]
         out["reversal_rate"] = _share([a for a in decided if a["outcome"] == "reversed"], decided)
-        appealed = {a["action_id"] for a in appeals.to_dict("records") if a["filed_at"] < end}
+        appealed = {a["action_id"] for a in appeals if a["filed_at"] < end}
         out["appeal_rate"] = _share([r for r in enforced if r["action_id"] in appealed], enforced)
     if scope == "malaysia":
         reports = [
             r
-            for r in frames["reports"].to_dict("records")
+            for r in frames["reports"]
             if start <= r["received_at"] < end and (category == "all" or r["category"] == category)
         ]
         ok = bad = 0
@@ -412,15 +430,17 @@ def _share(part: list, whole: list) -> float:
     return len(part) / len(whole) if whole else float("nan")
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(packs())
-def test_compute_matches_row_by_row_reference(frames):
+def test_compute_matches_row_by_row_reference(library, frames):
     meta = {**BASE_META, "as_of": "2031-01-01T00:00:00+08:00"}
-    pack = pack_from_frames(frames, meta)
-    m = compute(pack, H2)
+    pack = pack_from_frames(frames, meta, library=library)
+    m = compute(pack, H2, library=library)
+    records = {name: df.to_dict("records") for name, df in frames.items()}
     for scope in ("malaysia", "global"):
         for category in ("all", *CATS):
-            expected = _reference(frames, scope, category)
+            expected = _reference(library, records, scope, category)
             for metric, want in expected.items():
                 got = m.value(metric, category, scope)
                 if metric.startswith("sla.") and category != "all" and category not in ("csam", "financial_scam"):
@@ -430,18 +450,18 @@ def test_compute_matches_row_by_row_reference(frames):
                 else:
                     assert got == pytest.approx(want), (metric, scope, category, got, want)
     # previous-cycle values are the same definitions applied to the previous cycle
-    prev = _reference(frames, "global", "all", PREV)
+    prev = _reference(library, records, "global", "all", PREV)
     assert m.row("decisions", scope="global")["previous_value"] == prev["decisions"]
     assert m.row("actions_enforced", scope="global")["previous_value"] == prev["actions_enforced"]
 
 
-def test_docs_page_is_generated_from_the_registry():
+def test_docs_page_is_generated_from_the_registry(library):
     from pathlib import Path
 
     from riskkit.metrics import definitions_markdown
 
     page = Path(__file__).parents[1] / "docs" / "metrics.md"
-    assert page.read_text(encoding="utf-8") == definitions_markdown(), (
+    assert page.read_text(encoding="utf-8") == definitions_markdown(library), (
         "docs/metrics.md is stale: run `riskkit metrics --definitions > docs/metrics.md`"
     )
 

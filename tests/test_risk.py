@@ -2,35 +2,44 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 import yaml
 
-import riskkit
 from packs import base_tables, make_pack
 from riskkit import schema
 from riskkit.exceptions import FrameworkError, ParameterError
-from riskkit.framework import FRAMEWORKS_DIR, load_library
-from riskkit.risk import BANDS, Methodology, assess, quality_checks, score
-
-SAMPLE = Path(__file__).parents[1] / "data" / "sample"
-
-
-@pytest.fixture(scope="module")
-def method():
-    return Methodology.load()
+from riskkit.library import FRAMEWORKS_DIR, load_library
+from riskkit.metrics import compute
+from riskkit.pack import load_datapack
+from riskkit.risk import BANDS, Assessment, Methodology, assess, quality_checks, score
 
 
 @pytest.fixture(scope="module")
-def sample_assessment():
-    return assess(riskkit.load_datapack(SAMPLE), "2026-H1")
+def method(library):
+    return Methodology(library.risk_methodology)
 
 
 @pytest.fixture(scope="module")
-def h2_assessment():
-    return assess(riskkit.load_datapack(SAMPLE), "2025-H2")
+def sample_assessment(sample_result):
+    """The sample's 2026-H1 register, triggers and checks as the session's evaluation computed them."""
+    return SimpleNamespace(
+        register=sample_result["risk.register"],
+        triggers=sample_result["risk.triggers"],
+        checks=sample_result["risk.checks"],
+    )
+
+
+@pytest.fixture(scope="module")
+def h2_assessment(sample_pack, library) -> Assessment:
+    metrics = compute(sample_pack, "2025-H2", library=library)
+    return assess(sample_pack, "2025-H2", metrics=metrics, library=library)
+
+
+def _assess(pack, cycle, library, **kw) -> Assessment:
+    return assess(pack, cycle, metrics=compute(pack, cycle, library=library), library=library, **kw)
 
 
 # ------------------------------------------------------------------------------------------- scoring functions
@@ -78,18 +87,53 @@ def test_rrf_interpolates_the_maturity_points(method):
 
 
 def test_irremediable_harms_have_severity_floor_5(method):
-    harms = method.section("harm_severity")
-    assert harms["csam"]["floor"] == 5 and harms["ncii"]["floor"] == 5
+    harms = {h.ref_id: h for h in method.fw.harm_severity}
+    assert harms["csam"].floor == 5 and harms["ncii"].floor == 5
     assert set(harms) == set(schema.HARM_CATEGORIES)
+    floors = method.harm_frame().set_index("harm")["floor"]
+    assert floors[method.fw.harm("csam").label.en] == 5
 
 
-def test_a_non_monotone_methodology_override_is_rejected(tmp_path):
-    raw = yaml.safe_load((FRAMEWORKS_DIR / "risk-methodology.yaml").read_text())
-    raw["version"] = "9.0.0"
+def _break_matrix(raw):
     raw["matrix"][0]["cells"][4][4] = "low"
-    (tmp_path / "m.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
-    with pytest.raises(FrameworkError, match="not monotone at likelihood 5, severity 5"):
-        Methodology.load(load_library(extra=[tmp_path / "m.yaml"]))
+
+
+def _drop_ncii_severity(raw):
+    raw["harm_severity"] = [h for h in raw["harm_severity"] if h["ref_id"] != "ncii"]
+
+
+def _unregistered_indicator(raw):
+    raw["likelihood_indicators"][0]["metric"] = "no_such_metric"
+
+
+def _drop_a_response(raw):
+    raw["responses"] = [r for r in raw["responses"] if r["ref_id"] != "critical"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (_break_matrix, "not monotone at likelihood 5, severity 5"),
+        (_drop_ncii_severity, "harm_severity lacks ncii"),
+        (_unregistered_indicator, "'no_such_metric' is not a registered metric"),
+        (_drop_a_response, "responses must cover the matrix bands"),
+    ],
+    ids=["non-monotone", "missing-harm", "unregistered-metric", "missing-response"],
+)
+def test_a_broken_methodology_is_rejected_when_the_library_loads(tmp_path, mutate, message):
+    raw = yaml.safe_load((FRAMEWORKS_DIR / "risk-methodology.yaml").read_text(encoding="utf-8"))
+    assert raw["kind"] == "risk_methodology"
+    raw["version"] = "9.0.0"
+    mutate(raw)
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(FrameworkError, match=message) as info:
+        load_library(extra=[tmp_path / "m.yaml"])
+    assert str(tmp_path / "m.yaml") in str(info.value)  # the message names the file
+    # the same file unbroken replaces the packaged methodology
+    raw = yaml.safe_load((FRAMEWORKS_DIR / "risk-methodology.yaml").read_text(encoding="utf-8"))
+    raw["version"] = "9.0.0"
+    (tmp_path / "ok.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert Methodology(load_library(extra=[tmp_path / "ok.yaml"]).risk_methodology).version == "9.0.0"
 
 
 # ------------------------------------------------------------------------------------------- the sample register
@@ -177,14 +221,17 @@ def test_quality_checks_flag_bad_registers(sample_assessment):
     assert checks.loc["scored_without_evidence", "status"] == "WARN"
 
 
-def test_overrides_need_justification_and_show_in_the_row(sample_assessment):
-    pack = riskkit.load_datapack(SAMPLE)
+def test_overrides_need_justification_and_show_in_the_row(sample_pack, library, h2_assessment):
+    metrics = h2_assessment.metrics
     with pytest.raises(ParameterError, match="needs a justification"):
-        assess(pack, "2026-H1", metrics=sample_assessment.metrics, overrides={"R-csam-live": {"likelihood": 5}})
+        assess(sample_pack, "2025-H2", metrics=metrics, library=library, overrides={"R-csam-live": {"likelihood": 5}})
+    before = h2_assessment.register.set_index("row_id").loc["R-other-feed"]
+    assert before["likelihood"] < 5 and not before["override"]
     a = assess(
-        pack,
-        "2026-H1",
-        metrics=sample_assessment.metrics,
+        sample_pack,
+        "2025-H2",
+        metrics=metrics,
+        library=library,
         overrides={"R-other-feed": {"likelihood": 5, "response": "accept", "justification": "test", "by": "QA"}},
     )
     row = a.register.set_index("row_id").loc["R-other-feed"]
@@ -198,10 +245,10 @@ def test_previous_cycle_trend(sample_assessment):
     assert r.loc["R-financial_scam-feed", "trend"] == "up"  # scams nearly doubled
 
 
-def test_minimal_pack_without_optional_tables_scores_without_crashing(tmp_path):
+def test_minimal_pack_without_optional_tables_scores_without_crashing(tmp_path, library):
     drop = ("users", "capacity", "reports", "appeals", "feature_changes")
-    pack = riskkit.load_datapack(make_pack(tmp_path / "p", drop=drop))
-    a = assess(pack, "2025-H2")
+    pack = load_datapack(make_pack(tmp_path / "p", drop=drop), library=library)
+    a = _assess(pack, "2025-H2", library)
     assert len(a.register) == 2  # csam/feed and scam/messages in Malaysian scope
     row = a.register.set_index("row_id").loc["R-csam-feed"]
     assert row["severity"] == 5 and row["inherent_band"] in ("high", "critical")
@@ -209,9 +256,9 @@ def test_minimal_pack_without_optional_tables_scores_without_crashing(tmp_path):
     assert a.checks.set_index("check").loc["scored_without_evidence", "status"] == "WARN"
 
 
-def test_a_new_feature_surface_is_assessed_for_every_harm_even_without_data(tmp_path):
-    pack = riskkit.load_datapack(make_pack(tmp_path / "p", drop=("users", "capacity", "reports", "appeals")))
-    r = assess(pack, "2025-H2").register.set_index("row_id")
+def test_a_new_feature_surface_is_assessed_for_every_harm_even_without_data(tmp_path, library):
+    pack = load_datapack(make_pack(tmp_path / "p", drop=("users", "capacity", "reports", "appeals")), library=library)
+    r = _assess(pack, "2025-H2", library).register.set_index("row_id")
     live = r[r["surface"] == "live"]
     assert len(live) == len(schema.HARM_CATEGORIES)  # 'Live streaming' launched in 2025-H2 on live;feed
     assert live["triggers"].str.contains("feature_launch").all()
@@ -219,37 +266,21 @@ def test_a_new_feature_surface_is_assessed_for_every_harm_even_without_data(tmp_
     assert live.loc["R-other-live", "likelihood"] == 3  # precautionary default
 
 
-def test_exports_have_all_fields(sample_assessment, tmp_path):
-    sample_assessment.to_csv(tmp_path / "risk_register.csv")
-    sample_assessment.to_xlsx(tmp_path / "risk_register.xlsx")
+def test_exports_have_all_fields(h2_assessment, tmp_path):
+    h2_assessment.to_csv(tmp_path / "risk_register.csv")
+    h2_assessment.to_xlsx(tmp_path / "risk_register.xlsx")
     csv = pd.read_csv(tmp_path / "risk_register.csv")
-    assert list(csv.columns) == list(sample_assessment.register.columns)
-    assert len(csv) == len(sample_assessment.register)
+    assert list(csv.columns) == list(h2_assessment.register.columns)
+    assert len(csv) == len(h2_assessment.register)
     sheets = pd.read_excel(tmp_path / "risk_register.xlsx", sheet_name=None)
     assert set(sheets) == {"register", "triggers", "quality_checks", "methodology"}
     assert sheets["register"]["row_id"].tolist() == csv["row_id"].tolist()
 
 
-def test_metrics_for_another_cycle_are_refused(sample_assessment):
-    pack = riskkit.load_datapack(SAMPLE)
-    with pytest.raises(ParameterError, match="metrics are for 2026-H1"):
-        assess(pack, "2025-H2", metrics=sample_assessment.metrics)
+def test_metrics_for_another_cycle_are_refused(sample_pack, library, h2_assessment):
+    with pytest.raises(ParameterError, match="metrics are for 2025-H2, not 2026-H1"):
+        assess(sample_pack, "2026-H1", metrics=h2_assessment.metrics, library=library)
 
 
 def test_base_tables_fixture_unchanged():
     assert base_tables()["actions"][0]["category"] == "csam"
-
-
-def test_workbook_parameters_accept_json_strings_and_reject_junk():
-    from riskkit import workbook
-
-    team = workbook.assessors_table('[{"name": "A", "role": "lead"}]')
-    assert team.to_dict("records") == [{"name": "A", "role": "lead", "qualification": ""}]
-    assert workbook.parse_mapping('{"R-x": {"likelihood": 2}}', "overrides") == {"R-x": {"likelihood": 2}}
-    assert workbook.parse_mapping(None, "overrides") == {}
-    with pytest.raises(ParameterError, match="assessors must be a JSON list"):
-        workbook.assessors_table("[{oops")
-    with pytest.raises(ParameterError, match=r"assessors\[1\] needs at least a name and a role"):
-        workbook.assessors_table([{"name": "A"}])
-    with pytest.raises(ParameterError, match="overrides must be a JSON object"):
-        workbook.parse_mapping("[1]", "overrides")
