@@ -412,7 +412,7 @@ def test_high_risk_periods_are_read(tmp_path, library):
     (path := tmp_path / "q").mkdir()
     make_pack(path, meta=meta)
     (p,) = only(validate_datapack(path, library=library), "datapack_yaml")
-    assert p.column == "high_risk_periods[1].categories" and p.value == "elections"
+    assert p.column == "high_risk_periods[1].categories[1]" and p.value == "elections"
 
 
 def test_yaml_fixture_roundtrip_is_plain():

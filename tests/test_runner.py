@@ -194,7 +194,7 @@ def test_the_audit_notebook_runs_once_per_checklist(library):
     audits = [j for j in jobs if j.parameters]
     assert [j.parameters["audit"] for j in audits] == list(library.checklists())
     assert [j.name for j in audits] == [f"02_audit_{a}" for a in library.checklists()]
-    assert audits[1].title == "Child-safety audit checklist"
+    assert audits[1].title == "Child-safety audit"
 
 
 def test_the_pack_is_read_and_evaluated_once_per_run(books, instant_notebooks, pack, tmp_path, monkeypatch):

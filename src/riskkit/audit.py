@@ -226,6 +226,8 @@ def run_audit(
     """Score the pack's answers to ``audit`` for ``cycle``: results, data tests, domain and overall scores, findings
     (with the previous run's carried over) and quality checks."""
     cyc = parse(cycle)
+    if metrics.cycle != cyc:
+        raise ParameterError(f"metrics are for {metrics.cycle.id}, not {cyc.id}")
     fw = library.checklist(audit)
     method = library.audit_methodology
     m = metrics

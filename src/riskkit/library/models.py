@@ -333,7 +333,7 @@ class ChecklistItem(Entry):
     """One questionnaire item."""
 
     domain: NonEmpty
-    references: dict[str, list[NonEmpty]] = Field(min_length=1)
+    references: dict[str, Annotated[list[NonEmpty], Field(min_length=1)]] = Field(min_length=1)
     expected_evidence: list[NonEmpty] = Field(min_length=1)
     test_method: TestMethod
     weight: Annotated[int, Field(ge=1, le=3)]
@@ -345,13 +345,6 @@ class ChecklistItem(Entry):
     @classmethod
     def _always(cls, value: Any) -> Any:
         return {} if value == "always" else value
-
-    @field_validator("references", mode="before")
-    @classmethod
-    def _refs_text(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: [str(v) for v in refs] if isinstance(refs, list) else refs for k, refs in value.items()}
-        return value
 
     def reference_list(self) -> list[str]:
         """``framework-or-standard:ref`` strings."""
@@ -368,12 +361,13 @@ class Checklist(Header):
     domains: list[Domain] = Field(min_length=1)
     items: list[ChecklistItem] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _scale(self) -> Checklist:
-        levels = [m.level for m in self.maturity_scale]
+    @field_validator("maturity_scale")
+    @classmethod
+    def _scale(cls, value: list[MaturityLevel]) -> list[MaturityLevel]:
+        levels = [m.level for m in value]
         if levels != [0, 1, 2, 3, 4]:
             raise ValueError(f"maturity_scale must list levels 0, 1, 2, 3, 4 in order, got {levels}")
-        return self
+        return value
 
     def domain(self, ref_id: str) -> Domain | None:
         return next((d for d in self.domains if d.ref_id == ref_id), None)

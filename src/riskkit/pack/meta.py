@@ -60,15 +60,15 @@ def parse_meta(raw: Any, report: ValidationReport, as_of: str | datetime | None,
     typed, errors = manifest.problems(raw)
     for key, value, expected in errors:
         bad(key, value, expected)
-    if typed is None:
-        return None
-    timezone = typed.timezone
+    timezone = raw.get("timezone") if isinstance(raw, dict) and isinstance(raw.get("timezone"), str) else None
     if timezone is not None:
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             bad("timezone", timezone, "an IANA timezone such as Asia/Kuala_Lumpur")
             timezone = None
+    if typed is None:
+        return None
     stamp = as_of if as_of is not None else typed.as_of
     try:
         as_of_ts = pd.Timestamp(stamp) if stamp is not None else pd.Timestamp.now(tz="UTC")

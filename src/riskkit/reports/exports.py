@@ -118,7 +118,15 @@ def _sign_off_text(s: Mapping[str, Any]) -> str:
 def _sheet(v: View) -> Sheet:
     columns = [Column(c.key, c.label, c.kind if c.kind in _KINDS else "text", kinds=c.kinds) for c in v.columns]
     note = v.scope + (f". {v.note}" if v.note else "")
-    return Sheet(v.title, v.title, v.frame, columns, note)
+    return Sheet(sheet_name(v.title), v.title, v.frame, columns, note)
+
+
+def sheet_name(title: str, limit: int = 31) -> str:
+    """A worksheet tab for ``title``: Excel allows 31 characters, so cut at the last whole word that fits."""
+    if len(title) <= limit:
+        return title
+    cut = title[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,:;—-") or title[:limit]
 
 
 _KINDS = ("text", "integer", "number", "percent", "date", "datetime", "hours")

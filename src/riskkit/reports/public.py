@@ -33,9 +33,7 @@ def public_harm_table(m: Metrics, disclosure: Disclosure, library: Library) -> P
     )
 
 
-def public_handling_table(
-    m: Metrics, disclosure: Disclosure, library: Library
-) -> PublicTable:
+def public_handling_table(m: Metrics, disclosure: Disclosure, library: Library) -> PublicTable:
     """How quickly and how proactively harm was handled, by harm (rates withheld on small numbers)."""
     lib = library
     rows = []

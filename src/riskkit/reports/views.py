@@ -276,7 +276,12 @@ def top_risks(result: CycleResult) -> View:
         "top_risks",
         "Highest residual risks",
         frame,
-        [Col("risk", "Risk"), Col("band", "Residual band"), Col("score", "Residual score", "number"), Col("response", "Response")],
+        [
+            Col("risk", "Risk"),
+            Col("band", "Residual band"),
+            Col("score", "Residual score", "number"),
+            Col("response", "Response"),
+        ],
         scope_text(result),
         classes={"band": "rk-band-"},
     )
@@ -334,7 +339,9 @@ def obligations_view(result: CycleResult, instruments: Sequence[str] | None = No
             "evidence": t["evidence"],
             "owner": t["owner"],
             "due": pd.to_datetime(t["due"].replace("", None)),
-            "trend": t["trend"].map(lambda v: {"new": "first assessed", "better": "better", "worse": "worse"}.get(v, v)),
+            "trend": t["trend"].map(
+                lambda v: {"new": "first assessed", "better": "better", "worse": "worse"}.get(v, v)
+            ),
             "confidence": t["confidence"],
         }
     )
