@@ -470,9 +470,10 @@ def _findings(
 
 def _contradiction_text(item: Any) -> str:
     answered = str(item.status).replace("_", " ")
+    test = item.data_meaning or item.data_expected
     if item.status == "not_met":
-        return f"the data meets {item.data_expected} (value {item.data_value:,.4g}) although answered {answered}"
-    return f"{item.data_expected} is not met (value {item.data_value:,.4g}) although answered {answered}"
+        return f"the data meets the test ({test}; value {item.data_value:,.4g}) although answered {answered}"
+    return f"the data fails the test ({test}; value {item.data_value:,.4g}) although answered {answered}"
 
 
 def _checks(items: pd.DataFrame, findings: pd.DataFrame, method: AuditMethodology) -> pd.DataFrame:

@@ -179,13 +179,24 @@ def _risk_tables(a: Assessment, before: CycleResult | None) -> dict[str, pd.Data
         "risk.register": register,
         "risk.triggers": a.triggers,
         "risk.checks": a.checks,
-        "risk.methodology": a.methodology.frame(),
+        "risk.methodology": a.methodology.frame(
+            {**{k: d.label_en for k, d in a.metrics.definitions.items()}, **_harm_names(a), "sla": "response clocks"}
+        ),
         "risk.harm_severity": a.methodology.harm_frame(),
         "risk.matrix": matrix,
     }
     if before is not None and "risk.register" in before:
         out["risk.changes_since_previous_run"] = _register_changes(register, before["risk.register"])
     return out
+
+
+def _harm_names(a: Assessment) -> dict[str, str]:
+    return {h.ref_id: h.label.en for h in a.methodology.fw.harm_severity} | {
+        "safety_by_design": "Safety by Design audit",
+        "child_safety": "child-safety audit",
+        "accessibility": "accessibility audit",
+        "all": "all harms",
+    }
 
 
 def _register_changes(register: pd.DataFrame, earlier: pd.DataFrame) -> pd.DataFrame:

@@ -119,8 +119,18 @@ class Methodology:
     def label(self, scale: str, level: int) -> str:
         return self.fw.scale(scale).levels.get(level, "")
 
-    def frame(self) -> pd.DataFrame:
-        """The methodology as a printable table (one row per rule)."""
+    def frame(self, labels: dict[str, str] | None = None) -> pd.DataFrame:
+        """The methodology as a printable table (one row per rule); ``labels`` turns metric and harm keys in the
+        parameters into what readers see."""
+        labels = labels or {}
+
+        def word(value: Any) -> str:
+            if isinstance(value, dict):
+                return ", ".join(f"{word(k)}: {word(v)}" for k, v in value.items())
+            if isinstance(value, list):
+                return "[" + ", ".join(word(v) for v in value) + "]"
+            return labels.get(str(value), str(value))
+
         rows = []
         sections = self.fw.sections()
         for name in ("likelihood_indicators", "likelihood_rules", "severity", "controls", "triggers"):
@@ -131,7 +141,9 @@ class Methodology:
                         "part": name.replace("_", " "),
                         "rule": e.label.en,
                         "description": " ".join(str(getattr(e, "description", "") or "").split()),
-                        "parameters": "; ".join(f"{k}={v}" for k, v in detail.items() if v is not None),
+                        "parameters": "; ".join(
+                            f"{k.replace('_', ' ')}: {word(v)}" for k, v in detail.items() if v is not None
+                        ),
                         "confidence": e.confidence,
                     }
                 )
@@ -222,6 +234,7 @@ class _Context:
     minor_surfaces: set[str]
     audit_rating: dict[str, tuple[float, str]]
     clocks: dict[str, list[str]]
+    labels: dict[str, str]
 
     @classmethod
     def build(cls, pack: DataPack, cycle: Cycle, m: Metrics, method: Methodology, lib: Library) -> _Context:
@@ -239,7 +252,8 @@ class _Context:
         reach, minors = _action_profile(pack, cycle)
         policy = lib.sla_policy(pack.meta.sla_overrides)
         clocks = {h: [f"sla.{c.ref_id}" for c in policy.clocks if h in c.categories] for h in schema.HARM_CATEGORIES}
-        return cls(m, cells, reach, minors, _minor_surfaces(pack, cycle), _audit_ratings(pack, method), clocks)
+        labels = {k: d.label_en for k, d in m.definitions.items()}
+        return cls(m, cells, reach, minors, _minor_surfaces(pack, cycle), _audit_ratings(pack, method), clocks, labels)
 
     def get(self, metric: str, which: str, category: str = ALL, dimension: str = "", level: str = "") -> float:
         row = self.metrics.row(metric, category, "malaysia", dimension, level)
@@ -343,7 +357,8 @@ def _score_row(harm: str, surface: str, which: str, ctx: _Context, method: Metho
     reach_rule = method.fw.severity.reach
     vulnerable = method.fw.severity.vulnerable_users
     scale = sev.scale
-    sev_parts = [f"base scale {scale}, scope {sev.scope}, irremediability {sev.irremediability} for {harm}"]
+    name = sev.label.en
+    sev_parts = [f"base scale {scale}, scope {sev.scope}, irremediability {sev.irremediability} for {name}"]
     views = ctx.reach.get(harm, float("nan")) if which == "value" else float("nan")
     reach_score = score(views, reach_rule.thresholds)
     if reach_score > scale:
@@ -357,14 +372,14 @@ def _score_row(harm: str, surface: str, which: str, ctx: _Context, method: Metho
         why = (
             f"{minors_share:.1%} of users are minors and {surface} carries a feature open to minors"
             if minor_feature
-            else f"{ctx.involves_minor.get(harm, 0):.0%} of {harm} items involve a minor"
+            else f"{ctx.involves_minor.get(harm, 0):.0%} of {name} items involve a minor"
         )
         scope += 1
         sev_parts.append(f"scope +1 for vulnerable users ({why})")
     irremediability = sev.irremediability
     severity = max(scale, scope, irremediability)
     if severity < sev.floor:
-        sev_parts.append(f"floor {sev.floor} for {harm}")
+        sev_parts.append(f"floor {sev.floor} for {name}")
         severity = sev.floor
     severity_expl = (
         f"Severity {severity} ({method.label('severity', severity)}) = highest of scale {scale}, scope {scope}, "
@@ -429,7 +444,7 @@ def _controls(harm: str, which: str, ctx: _Context, method: Methodology) -> tupl
         clock, worst = min(sla, key=lambda cv: cv[1])
         r = score(worst, rules.sla.thresholds)
         ratings["sla"] = r
-        parts.append(f"lowest clock share {worst:.3f} ({clock}) → rating {r}")
+        parts.append(f"lowest share within a response clock {worst:.1%} ({ctx.labels.get(clock, clock)}) → rating {r}")
         evidence.append(f"{clock}[{harm}]")
     else:
         ratings["sla"] = float("nan")
@@ -437,7 +452,7 @@ def _controls(harm: str, which: str, ctx: _Context, method: Methodology) -> tupl
     if not math.isnan(proactive):
         r = score(proactive, rules.proactive.thresholds)
         ratings["proactive"] = r
-        parts.append(f"proactive rate {proactive:.3f} → rating {r}")
+        parts.append(f"proactive rate {proactive:.1%} → rating {r}")
         evidence.append(f"proactive_rate[{harm}]")
     else:
         ratings["proactive"] = float("nan")
@@ -449,7 +464,7 @@ def _controls(harm: str, which: str, ctx: _Context, method: Methodology) -> tupl
     if not math.isnan(rate) and decided >= (rules.accuracy.min_appeals or 0):
         r = score(rate, rules.accuracy.thresholds, higher_is_better=rules.accuracy.higher_is_better)
         ratings["accuracy"] = r
-        parts.append(f"reversal rate {rate:.3f} on {decided:.0f} decided appeals → rating {r}")
+        parts.append(f"reversal rate {rate:.1%} on {decided:.0f} decided appeals → rating {r}")
         evidence.append(f"reversal_rate[{harm}]")
     else:
         ratings["accuracy"] = float("nan")
@@ -508,7 +523,7 @@ def _finish_row(
     else:
         delta = cur["residual_score"] - prev_score
         trend = "up" if delta > 0.5 else "down" if delta < -0.5 else "same"
-    label = f"{harm} on {surface}"
+    label = f"{method.fw.harm(harm).label.en} on {surface.replace('_', ' ')}"
     explanation = (
         f"{label}: inherent {cur['inherent_band']} ({cur['likelihood']}×{cur['severity']}={cur['inherent_score']}); "
         f"residual {cur['residual_band']} ({cur['residual_likelihood']:.2f}×{cur['severity']}="
@@ -625,7 +640,8 @@ def _triggers(pack: DataPack, cycle: Cycle, m: Metrics, method: Methodology, ctx
             rows.append(
                 {
                     "trigger": "volume_growth",
-                    "detail": f"{harm} enforcement {row['previous_value']:,.0f} → {row['value']:,.0f} (+{change:.0%})",
+                    "detail": f"{method.fw.harm(harm).label.en}: enforcement {row['previous_value']:,.0f} → "
+                    f"{row['value']:,.0f} (+{change:.0%})",
                     "harms": harm,
                     "surfaces": "all",
                 }

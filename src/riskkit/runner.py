@@ -255,6 +255,8 @@ def _execute(
             execution_timeout=timeout,
             progress_bar={"desc": job.name[:32], "position": i, "leave": True} if progress else False,
             log_output=False,
+            # the kernel's own log: errors only (its transport warning would reach every cron mail)
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
         run.status = "succeeded"
     except Exception as exc:  # papermill raises PapermillExecutionError, or kernel/timeout errors

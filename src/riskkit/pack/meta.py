@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import yaml
 
+from riskkit import safe_yaml
 from riskkit.library import Library
 from riskkit.library.policy import override_problems
 from riskkit.pack import manifest
@@ -31,7 +32,7 @@ def read_meta(path: Path, report: ValidationReport, as_of: str | datetime | None
         )
         return None
     try:
-        raw = yaml.safe_load(decode_text(file, report) or "") or {}
+        raw = safe_yaml.load(decode_text(file, report) or "") or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         report.add(
@@ -40,8 +41,8 @@ def read_meta(path: Path, report: ValidationReport, as_of: str | datetime | None
                 "datapack_yaml",
                 DATAPACK_YAML,
                 row=(mark.line + 1) if mark else None,
-                detail=f"YAML syntax error: {getattr(exc, 'problem', exc)}",
-                expected="valid YAML",
+                detail=safe_yaml.error_text(exc),
+                expected="valid YAML without anchors, aliases or repeated keys",
             )
         )
         return None

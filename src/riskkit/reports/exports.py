@@ -133,7 +133,7 @@ _KINDS = ("text", "integer", "number", "percent", "date", "datetime", "hours")
 
 
 def _tools(result: CycleResult) -> View:
-    t = result["mcmc.automated_tools"]
+    t = result["mcmc.automated_tools"].assign(tool=lambda d: d["tool"].map(views.humanise))
     return View("automated_tools", "Automated tools in use", t, [views.Col("tool", "Tool")], views.scope_text(result))
 
 

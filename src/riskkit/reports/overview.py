@@ -42,7 +42,7 @@ def context_table(pack: DataPack, cycle: Cycle, m: Metrics, library: Library) ->
     limit = float(threshold.value)  # type: ignore[arg-type]
     rows = [
         ("Platform", pack.meta.platform_name),
-        ("Service type", pack.meta.service_type),
+        ("Service type", pack.meta.service_type.replace("_", " ")),
         ("Licence", pack.meta.licence_id or "not stated"),
         ("Cycle", f"{cycle.id}: {cycle.label}"),
         ("Data as of", f"{pack.meta.as_of.tz_convert(REPORTING_TZ):%Y-%m-%d %H:%M} MYT"),

@@ -634,3 +634,60 @@ def public_table(result: CycleResult, key: str) -> View:
     title = result.scalars["public"]["titles"][key]
     columns = [Col(c, humanise(c)) for c in t.columns]
     return View(f"public_{key}", title, t, columns, scope_text(result))
+
+
+def _risk_names(result: CycleResult) -> dict[str, str]:
+    r = result["risk.register"]
+    return {
+        i: f"{h} on {humanise(s).lower()}" for i, h, s in zip(r["row_id"], r["harm_label"], r["surface"], strict=True)
+    }
+
+
+def risk_checks(result: CycleResult) -> View:
+    """The register's quality checks, naming the risks concerned (not their ids)."""
+    t = result["risk.checks"]
+    names = _risk_names(result)
+    which = [
+        ", ".join(names.get(i.strip(), i.strip()) for i in str(ids).split(",") if i.strip() and i.strip() != "…")
+        for ids in t["row_ids"]
+    ]
+    frame = pd.DataFrame(
+        {
+            "check": t["description"],
+            "result": t["status"],
+            "risks": t["rows"],
+            "which": which,
+            "result_key": t["status"],
+        }
+    )
+    return View(
+        "risk_checks",
+        "Quality checks on the register",
+        frame,
+        [Col("check", "Check"), Col("result", "Result"), Col("risks", "Risks", "integer"), Col("which", "Which")],
+        scope_text(result),
+        classes={"result": "rk-status-"},
+    )
+
+
+def register_changes(result: CycleResult) -> View | None:
+    """Band changes against the previous run's register (None without a previous run)."""
+    t = result.get("risk.changes_since_previous_run")
+    if t is None:
+        return None
+    names = _risk_names(result)
+    frame = pd.DataFrame(
+        {
+            "risk": [names.get(i, i) for i in t["row_id"]],
+            "before": t["residual_band_before"].map(lambda v: humanise(v) if isinstance(v, str) else ""),
+            "now": t["residual_band"].map(lambda v: humanise(v) if isinstance(v, str) else ""),
+            "change": t["change"].map(lambda v: {"new": "new risk", "dropped": "no longer assessed"}.get(v, v)),
+        }
+    )
+    return View(
+        "register_changes",
+        "Band changes since the previous run",
+        frame,
+        [Col("risk", "Risk"), Col("before", "Band before"), Col("now", "Band now"), Col("change", "Change")],
+        scope_text(result),
+    )
