@@ -142,8 +142,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         frameworks=args.frameworks or (),
         progress=not args.quiet and sys.stderr.isatty(),
         on_event=None if args.quiet else (lambda msg: print(msg, file=sys.stderr)),
+        allow_incomplete=args.allow_incomplete,
+        pdf=args.pdf,
     )
     print(result.index)
+    return EXIT_OK
+
+
+def _cmd_pdf(args: argparse.Namespace) -> int:
+    from riskkit.documents.run_pdfs import write_run_pdfs
+
+    for path in write_run_pdfs(args.run):
+        print(path)
     return EXIT_OK
 
 
@@ -263,7 +273,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notebooks", default=None, help="notebooks folder (default: the notebooks shipped with riskkit)")
     _frameworks_option(p)
     p.add_argument("--quiet", action="store_true", help="print only the path of index.html")
+    p.add_argument("--pdf", action="store_true", help="also print every report to an A4 PDF (Debian chromium)")
+    p.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="report on a cycle that ends after the data's as-of (every page then says the data is incomplete)",
+    )
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("pdf", help="print the reports of an existing run to A4 PDFs")
+    p.add_argument("run", help="a run folder, e.g. reports/2026-H1/latest")
+    p.set_defaults(func=_cmd_pdf)
 
     p = sub.add_parser("import", help="import another format as a data pack")
     formats = p.add_subparsers(dest="format", required=True, metavar="FORMAT")

@@ -130,23 +130,39 @@ def run_cycle(
     on_event: Callable[[str], None] | None = None,
     library: Library | None = None,
     frameworks: Sequence[str | Path] = (),
+    allow_incomplete: bool = False,
+    pdf: bool = False,
 ) -> RunResult:
     """Validate the pack (nothing runs if it is invalid), evaluate the cycle once, then execute and render every
     notebook of the cycle over the saved result.
 
     ``cycle`` may be ``latest``: the latest complete cycle as of ``as_of`` (default: now in Malaysia). The library
     is ``library``, else the packaged one with ``frameworks`` (folders or files of your own) applied.
+    ``as_of`` replaces the pack's own as-of everywhere (validation, completeness, the reports). A cycle that ends
+    after the data's as-of is refused unless ``allow_incomplete`` (then every page says the data is incomplete);
+    an ``only`` or incomplete run is marked partial and never becomes ``latest``.
     Raises :class:`RunFailed` (exit 1) after moving a failed run to ``failed-<timestamp>``.
     """
     say = on_event or (lambda _msg: None)
     started = datetime.now(UTC)
+    stamp = _instant(as_of) if as_of else None
     lib = library if library is not None else load_library(frameworks)
     data_path = Path(data).resolve()
-    pack = load_datapack(data_path, library=lib)  # InvalidDataPack (exit 2) before anything is written
+    pack = load_datapack(data_path, library=lib, as_of=stamp)  # InvalidDataPack (exit 2) before anything is written
     # 'latest' is judged now in Malaysia, but never past the data's extraction: a report on a cycle the data
-    # does not cover would look complete and be wrong. An explicit --as-of is taken as given.
-    judged_at = pd.Timestamp(as_of) if as_of else min(pd.Timestamp.now(tz=REPORTING_TZ), pack.meta.as_of)
+    # does not cover would look complete and be wrong.
+    judged_at = stamp if stamp is not None else min(pd.Timestamp.now(tz=REPORTING_TZ), pack.meta.as_of)
     cyc = resolve(cycle, as_of=judged_at)
+    incomplete = ""
+    if not cyc.is_complete(pack.meta.as_of):
+        data_date = f"{pack.meta.as_of.tz_convert(REPORTING_TZ):%-d %b %Y %H:%M} MYT"
+        if not allow_incomplete:
+            raise ParameterError(
+                f"{cyc.id} ends on {cyc.last_day:%-d %b %Y} but the data is as of {data_date}: the cycle is not "
+                "complete. Choose an earlier cycle, or pass --allow-incomplete to report on part of it"
+            )
+        incomplete = f"The data is as of {data_date}, before {cyc.id} ended ({cyc.last_day:%-d %b %Y}): it covers the cycle only in part."
+    partial_run = bool(only) or bool(incomplete)
     nb_dir = Path(notebooks_dir) if notebooks_dir else resources.notebooks_dir()
     books = notebooks_for(cyc, nb_dir, lib, only)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(books)))
@@ -181,6 +197,7 @@ def run_cycle(
         "period": cyc.label,
         "as_of": as_of_text,
         "draft": not result.scalars["sign_off"]["signed"],
+        "incomplete": incomplete,
         "warnings": warnings,
         "riskkit_version": __version__,
         "frameworks": lib.versions(),
@@ -203,8 +220,28 @@ def run_cycle(
 
     failed = [r for r in results if r.status != "succeeded"]
     status = "failed" if failed else "succeeded"
+    pdfs: list[str] = []
+    if pdf and not failed:
+        from riskkit.documents.run_pdfs import write_run_pdfs
+
+        (partial / "manifest.json").write_text(  # what the PDF step reads (the final manifest follows)
+            json.dumps(
+                {
+                    "platform": context["platform"],
+                    "cycle": cyc.id,
+                    "run_id": run_id,
+                    "notebooks": [asdict(r) for r in results],
+                }
+            ),
+            encoding="utf-8",
+        )
+        pdfs = [p.name for p in write_run_pdfs(partial)]
+        say(f"  {len(pdfs)} PDF(s) printed")
     manifest = _manifest(context, params, cyc, results, status, started, jobs, timeout, lib)
     manifest["warnings"] = warnings
+    manifest["partial"] = partial_run
+    manifest["pdfs"] = pdfs
+    manifest["incomplete"] = incomplete
     manifest["evaluation"] = {"seconds": evaluated, "pack_reads": 1, "evaluations": 1, "result": RESULT_DIR}
     (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     (partial / "index.html").write_text(_index_html(manifest, partial), encoding="utf-8")
@@ -218,10 +255,27 @@ def run_cycle(
             f"'latest' unchanged",
             result=run,
         )
-    final = _free(root / datetime.now(REPORTING_TZ).strftime("%Y-%m-%d"))
+    name = datetime.now(REPORTING_TZ).strftime("%Y-%m-%d") + ("-partial" if partial_run else "")
+    final = _free(root / name)
     partial.rename(final)
-    _point_latest(root, final)
+    if partial_run:
+        say(f"partial run ({'--only' if only else 'incomplete data'}): 'latest' is unchanged")
+    else:
+        _point_latest(root, final)
     return RunResult(cyc.id, status, final, final / "index.html", results, 0)
+
+
+def _instant(text: str) -> pd.Timestamp:
+    """``--as-of`` as a time with an offset (exit 2 otherwise)."""
+    try:
+        stamp = pd.Timestamp(text)
+    except (ValueError, TypeError, OverflowError):
+        raise ParameterError(
+            f"--as-of {text!r} is not a time: give ISO 8601 with an offset, e.g. 2026-07-10T09:00:00+08:00"
+        ) from None
+    if stamp.tzinfo is None:
+        raise ParameterError(f"--as-of {text!r} has no offset: add one, e.g. +08:00 for Malaysian time")
+    return stamp
 
 
 def open_result(run_folder: str | Path) -> CycleResult:
