@@ -585,7 +585,9 @@ def test_bad_audit_name_and_maturity_scale_are_reported_together(tmp_path):
     path = variant(tmp_path, CS, breakit)
     message = load_error(path)
     assert_problem(message, path, "top level", "audit", "String should match pattern")
-    assert_problem(message, path, "top level", "maturity_scale", "maturity_scale must list levels 0, 1, 2, 3, 4 in order")
+    assert_problem(
+        message, path, "top level", "maturity_scale", "maturity_scale must list levels 0, 1, 2, 3, 4 in order"
+    )
 
 
 def test_missing_items_section(tmp_path):

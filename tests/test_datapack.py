@@ -112,7 +112,7 @@ def test_datapack_yaml_syntax_error_names_line(tmp_path, library):
     path = make_pack(tmp_path / "p")
     (path / "datapack.yaml").write_text("platform:\n  name: X\n  service_type: [social_media\n")
     (p,) = only(validate_datapack(path, library=library), "datapack_yaml")
-    assert p.file == "datapack.yaml" and p.row == 4 and "YAML syntax error" in p.detail
+    assert p.file == "datapack.yaml" and p.row == 4 and "YAML error at line 4" in p.detail
 
 
 def test_datapack_yaml_bad_values(tmp_path, library):

@@ -179,7 +179,7 @@ def test_every_explanation_names_its_inputs(sample_assessment):
         assert row.controls_explanation.startswith("Controls:")
         if pd.notna(row.rrf) and row.rrf > 0:
             assert f"risk-reduction factor {row.rrf:.2f}" in row.controls_explanation
-        assert row.harm in row.explanation and row.surface in row.explanation
+        assert row.harm_label in row.explanation and row.surface.replace("_", " ") in row.explanation
 
 
 def test_scores_are_consistent(sample_assessment):

@@ -264,6 +264,9 @@ def test_latest_never_goes_past_the_data_and_partial_cycles_warn(books, instant_
     # the test pack was extracted on 2026-01-10: today's latest (2026-H1 or later) is not covered by the data
     result = run_cycle(pack, "latest", out=tmp_path / "r", notebooks_dir=books, progress=False)
     assert result.cycle == "2025-H2"
-    partial = run_cycle(pack, "2026-H1", out=tmp_path / "r", notebooks_dir=books, progress=False)
+    with pytest.raises(ParameterError, match="the cycle is not complete"):
+        run_cycle(pack, "2026-H1", out=tmp_path / "r", notebooks_dir=books, progress=False)
+    partial = run_cycle(pack, "2026-H1", out=tmp_path / "r", notebooks_dir=books, progress=False, allow_incomplete=True)
     manifest = json.loads((partial.folder / "manifest.json").read_text())
     assert manifest["warnings"] and "covers the cycle only in part" in manifest["warnings"][0]
+    assert manifest["partial"] and manifest["incomplete"]

@@ -647,10 +647,12 @@ def risk_checks(result: CycleResult) -> View:
     """The register's quality checks, naming the risks concerned (not their ids)."""
     t = result["risk.checks"]
     names = _risk_names(result)
-    which = [
-        ", ".join(names.get(i.strip(), i.strip()) for i in str(ids).split(",") if i.strip() and i.strip() != "…")
-        for ids in t["row_ids"]
-    ]
+    which = []
+    for ids in t["row_ids"]:
+        text = str(ids)
+        more = text.rstrip().endswith("…")
+        shown = [names.get(i.strip(), i.strip()) for i in text.rstrip(" …").split(",") if i.strip()]
+        which.append(", ".join(shown) + (" and more" if more else ""))
     frame = pd.DataFrame(
         {
             "check": t["description"],
