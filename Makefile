@@ -13,10 +13,12 @@ SAMPLE ?= data/sample
 help: ## list targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tests/axe/package-lock.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/axe --no-audit --no-fund --silent; \
+	 else echo "npm not found: the browser tests' accessibility checks need it (axe-core)"; fi
 	@touch $(STAMP)
 
 install: $(STAMP) ## create .venv (python3 -m venv) and install riskkit with test and bench extras

@@ -8,6 +8,7 @@ by all workers, the others reuse it. Tests only read these runs.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -45,7 +46,9 @@ def sample_result(sample_pack, library):
 
 def _shared_run(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Path]) -> Path:
     """A run folder built once per session and shared by every xdist worker (``build(out) -> run folder``)."""
-    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this session
+    base = tmp_path_factory.getbasetemp()
+    # under pytest-xdist each worker's base is <session>/popen-gwN: share the session folder; alone, use the base
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     out = shared / f"shared-{name}"
     done = shared / f"shared-{name}.json"
     with FileLock(str(shared / f"shared-{name}.lock")):

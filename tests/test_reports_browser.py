@@ -19,6 +19,9 @@ from browser import CHROMIUM
 from browser import CHROMIUM_ARGS as ARGS
 from riskkit.runner import run_cycle
 
+AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+MAX_PAGE_BYTES = int(1.5 * 1024 * 1024)
+
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
 XSS = {
     "platform": 'Serambi <script>window.__xss = "platform"</script><img src=x onerror="window.__xss=\'img\'">',
@@ -138,8 +141,14 @@ def test_every_report_renders_offline_with_all_figures_and_a_toc(browser, sample
         )
         assert page.locator(".jp-CodeCell .jp-InputArea").count() == 0  # no code cells
         assert "from riskkit" not in page.inner_text("body")
-        assert path.stat().st_size <= 6 * 1024 * 1024
-        assert path.read_text().count("plotly.js v") == 1
+        assert path.stat().st_size <= MAX_PAGE_BYTES, f"{path.name}: {path.stat().st_size:,} bytes"
+        assert path.read_text().count("riskkit plotly.js bundle") == 1  # the library once, not per figure
+        assert page.locator("h1").count() == 1
+        _assert_accessible(page, path.name)
+        page.set_viewport_size({"width": 390, "height": 800})
+        page.wait_for_timeout(300)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path.name} scrolls sideways at 390 px ({width} px wide)"
         page.close()
 
 
@@ -163,3 +172,24 @@ def test_hostile_inputs_render_as_text_and_nothing_runs(browser, hostile_run):
             seen += 1
         page.close()
     assert seen == 2
+
+
+def _assert_accessible(page, name: str) -> None:
+    """axe-core's WCAG 2.1 A/AA rules: no serious or critical violation; text never under 12 px."""
+    assert AXE.is_file(), f"{AXE} is missing: run `make install` (npm installs axe-core for the browser tests)"
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {v['nodes'][0]['target']}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not bad, f"{name}: {bad}"
+    small = page.evaluate(
+        """() => [...document.querySelectorAll('main *')].filter(e => e.childNodes.length && [...e.childNodes]
+             .some(n => n.nodeType === 3 && n.textContent.trim()) && e.offsetParent !== null
+             && parseFloat(getComputedStyle(e).fontSize) < 12).map(e => e.tagName + ': ' + e.textContent.slice(0, 40))"""
+    )
+    assert not small, f"{name}: text under 12 px: {small[:5]}"

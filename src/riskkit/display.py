@@ -104,8 +104,8 @@ class Figure:
         table = _numbers_table(fig_dict)
         markup = (
             f'<figure class="rk-figure" aria-label="{html.escape(caption)}">'
-            f'<div role="img" aria-label="{html.escape(title)}: the numbers are in the table below">{chart}</div>'
-            f"<figcaption>{html.escape(caption)}</figcaption>"
+            f'<div class="rk-chart">{chart}</div>'
+            f"<figcaption>{html.escape(caption)} (the numbers are in the table below)</figcaption>"
             f"<details><summary>Numbers shown in the chart</summary>{table}</details></figure>"
         )
         return {
