@@ -178,7 +178,7 @@ def _cmd_frameworks(args: argparse.Namespace) -> int:
         return EXIT_OK
     lib = _library(args)
     for row in lib.describe().itertuples():
-        print(f"{row.id:<28} {row.version:<8} {row.kind:<20} {row.origin:<9} {row.name}")
+        print(f"{row.id:<28} {row.version:<8} {row.kind:<24} {row.origin:<9} {row.name}")
     return EXIT_OK
 
 
