@@ -520,6 +520,16 @@ class Trigger(Entry):
     significance: Annotated[float, Field(gt=0, lt=1)] | None = None
 
 
+def _require(rule: str, missing: list[str], wrong: list[str], wrong_word: str) -> None:
+    """Raise ``rule; missing …; <wrong_word> …`` when anything is missing or wrong."""
+    if missing or wrong:
+        raise ValueError(
+            rule
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; {wrong_word} {', '.join(wrong)}" if wrong else "")
+        )
+
+
 def _keyed(section: str, value: Any, required: tuple[str, ...]) -> Any:
     """A list of entries as ``{ref_id: entry}``, which must have exactly the ``required`` keys."""
     if not isinstance(value, list):
@@ -527,12 +537,7 @@ def _keyed(section: str, value: Any, required: tuple[str, ...]) -> Any:
     keyed = {item.get("ref_id"): item for item in value if isinstance(item, dict)}
     missing = [k for k in required if k not in keyed]
     extra = [str(k) for k in keyed if k not in required]
-    if missing or extra:
-        raise ValueError(
-            f"{section} must have exactly the entries {', '.join(required)}"
-            + (f"; missing {', '.join(missing)}" if missing else "")
-            + (f"; unknown {', '.join(extra)}" if extra else "")
-        )
+    _require(f"{section} must have exactly the entries {', '.join(required)}", missing, extra, "unknown")
     return keyed
 
 
@@ -1055,15 +1060,6 @@ class DsaTransparencyLayout(Header):
                     raise ValueError(f"{g.ref_id}: unknown applicability {a!r}; known: {sorted(known)}")
         return self
 
-    def part(self, number: int) -> LayoutPart:
-        return next(p for p in self.parts if p.number == number)
-
-    def applicability_entry(self, key: str) -> Applicability:
-        return next(a for a in self.applicability if a.key == key)
-
-    def tier(self, tier: str) -> ProviderTier:
-        return next(t for t in self.provider_types if t.tier == tier)
-
     def high_level(self) -> dict[str, TemplateCategory]:
         """Number ("1" .. "17") -> high-level category, in template order."""
         return {c.number: c for c in self.categories if c.number and c.number.isdigit()}
@@ -1199,16 +1195,8 @@ class DsaTransparencyMapping(Header):
             values = [getattr(e, key) for e in getattr(self, section)]
             missing = [v for v in vocabulary if v not in values]
             twice = sorted({v for v in values if values.count(v) > 1})
-            if missing or twice:
-                raise ValueError(
-                    f"{section} must map each {key} of the data contract once"
-                    + (f"; missing {', '.join(missing)}" if missing else "")
-                    + (f"; repeated {', '.join(twice)}" if twice else "")
-                )
+            _require(f"{section} must map each {key} of the data contract once", missing, twice, "repeated")
         return self
-
-    def measure(self, ref_id: str) -> DsaMeasure:
-        return next(m for m in self.measures if m.ref_id == ref_id)
 
 
 KINDS: dict[str, type[Header]] = {

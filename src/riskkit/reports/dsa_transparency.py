@@ -555,13 +555,25 @@ def _flag(values: pd.Series, mapping: Mapping[str, Any], key: str, expected: Any
     return _lookup(values, {v: getattr(d, key) == expected for v, d in mapping.items()}, False).astype(bool)
 
 
+def _not_scoped(table: str, column: str, ctx: _Context, measures: list[str], what: str) -> _Wide | None:
+    """Every measure of a part "not available" when the pack lacks the EU scope column ``table.column``."""
+    why = ctx.missing(table, column)
+    if why is None:
+        return None
+    status = {m: (NOT_AVAILABLE, f"{why} The pack does not say {what}.") for m in measures}
+    return _Wide(pd.DataFrame(columns=["scope", "cat", "kw", "desc"]), status, {})
+
+
 def _orders(ctx: _Context, part: LayoutPart, measures: list[str]) -> _Wide:
-    empty = _Wide(pd.DataFrame(columns=["scope", "cat", "kw", "desc"]), {}, {})
-    why = ctx.missing("authority_requests", "eu_member_state")
-    if why is not None:
-        why += " The pack does not say which authority requests are orders from EU Member States."
-        empty.status = {m: (NOT_AVAILABLE, why) for m in measures}
-        return empty
+    blank = _not_scoped(
+        "authority_requests",
+        "eu_member_state",
+        ctx,
+        measures,
+        "which authority requests are orders from EU Member States",
+    )
+    if blank is not None:
+        return blank
     req = ctx.pack.tables["authority_requests"]
     lay = ctx.layout
     eu = req["eu_member_state"].notna().to_numpy()
@@ -620,12 +632,9 @@ def _orders(ctx: _Context, part: LayoutPart, measures: list[str]) -> _Wide:
 
 
 def _notices(ctx: _Context, part: LayoutPart, measures: list[str]) -> _Wide:
-    why = ctx.missing("reports", "in_eu")
-    if why is not None:
-        why += " The pack does not say which reports are notices about content in the EU."
-        return _Wide(
-            pd.DataFrame(columns=["scope", "cat", "kw", "desc"]), {m: (NOT_AVAILABLE, why) for m in measures}, {}
-        )
+    blank = _not_scoped("reports", "in_eu", ctx, measures, "which reports are notices about content in the EU")
+    if blank is not None:
+        return blank
     lay = ctx.layout
     rep = ctx.pack.tables["reports"]
     eu, unknown = ctx.eu("reports")
@@ -694,12 +703,9 @@ def _ground(layout: Layout, actions: pd.DataFrame) -> np.ndarray:
 
 
 def _own_initiative(ctx: _Context, part: LayoutPart, measures: list[str]) -> _Wide:
-    why = ctx.missing("actions", "in_eu")
-    if why is not None:
-        why += " The pack does not say which decisions apply in the EU."
-        return _Wide(
-            pd.DataFrame(columns=["scope", "cat", "kw", "desc"]), {m: (NOT_AVAILABLE, why) for m in measures}, {}
-        )
+    blank = _not_scoped("actions", "in_eu", ctx, measures, "which decisions apply in the EU")
+    if blank is not None:
+        return blank
     lay = ctx.layout
     act = ctx.pack.actions
     eu, unknown = ctx.eu("actions")
