@@ -125,6 +125,35 @@ def test_datapack_yaml_bad_values(tmp_path, library):
     assert "social_media" in cols["platform.service_type"].expected
 
 
+@pytest.mark.parametrize(
+    ("eu", "key", "expected"),
+    [
+        ("vlop", "eu", "a valid dictionary"),
+        ({"provider_type": "vlopp"}, "eu.provider_type", "'intermediary', 'hosting', 'online_platform', 'vlop'"),
+        ({"member_states": ["DE", "XX"]}, "eu.member_states[2]", "Input should be 'AT'"),
+        ({"member_states": "DE"}, "eu.member_states", "all, or a list of EU Member State codes"),
+        ({"member_states": ["GR", "EL"]}, "eu.member_states", "each Member State once"),
+        ({"provider_name": ""}, "eu.provider_name", "at least 1 character"),
+        ({"qualitative": {"summary": "x"}}, "eu.qualitative.summary", "an indicator id of the qualitative template"),
+        ({"qualitative": {"governance": "x" * 5001}}, "eu.qualitative.governance", "at most 5000 characters"),
+        ({"qualitative": {"governance": "  "}}, "eu.qualitative.governance", "a non-empty text"),
+        ({"langauge": "en"}, "eu.langauge", "no such key: check its spelling"),
+    ],
+)
+def test_datapack_yaml_eu_block_is_typed(tmp_path, library, eu, key, expected):
+    report = validate_datapack(make_pack(tmp_path / "p", meta={**BASE_META, "eu": eu}), library=library)
+    (p,) = only(report, "datapack_yaml")
+    assert p.column == key and expected in p.expected, p.format()
+
+
+def test_datapack_yaml_eu_block_is_read(tmp_path, library):
+    eu = {"provider_type": "vlop", "member_states": ["SE", "GR", "AT"], "qualitative": {"governance": "\tAs is.  "}}
+    pack = load_datapack(make_pack(tmp_path / "p", meta={**BASE_META, "eu": eu}), library=library)
+    assert pack.meta.eu.provider_type == "vlop" and pack.meta.eu.member_states == ["AT", "EL", "SE"]
+    assert pack.meta.eu.qualitative == {"governance": "\tAs is."}  # kept as written, trailing blanks dropped
+    assert load_datapack(make_pack(tmp_path / "q"), library=library).meta.eu is None
+
+
 def test_missing_actions_table(tmp_path, library):
     report = validate_datapack(make_pack(tmp_path / "p", drop=("actions", "appeals")), library=library)
     (p,) = only(report, "missing_table")

@@ -25,6 +25,8 @@ PACKAGED_IDS = {
     "dsa-sor",
     "sla-policy",
     "regulatory-thresholds",
+    "dsa-transparency-layout",
+    "dsa-transparency-mapping",
 }
 FILES = {
     "riskkit-targets": "targets.yaml",
@@ -42,6 +44,8 @@ FILES = {
     "cpc-2026": "cpc-2026.yaml",
     "dsa-sor": "dsa-sor.yaml",
     "sla-policy": "sla_policy.yaml",
+    "dsa-transparency-layout": "dsa-transparency-layout.yaml",
+    "dsa-transparency-mapping": "dsa-transparency-mapping.yaml",
 }
 
 
@@ -470,6 +474,49 @@ BROKEN = [
         "mcmc-code-2024",
         lambda raw: entry(raw, "obligations", "code2024.user_safety.user_tools").update(covered_by=["vibes"]),
         "field 'covered_by.0': Input should be 'risk_assessment',",
+    ),
+    (
+        "dsa-transparency-layout",
+        lambda raw: entry(raw, "parts", "part.4")["columns"][5].update(type="counts"),
+        "entry 'part.4' (parts[3]): field 'columns.5.type': Input should be 'count', 'hours', 'ratio', 'text' or "
+        "'date' (got 'counts')",
+    ),
+    (
+        "dsa-transparency-layout",
+        lambda raw: entry(raw, "rows", "p7.ods").update(applicability="platform"),
+        "top level: the file: p7.ods: unknown applicability 'platform'",
+    ),
+    (
+        "dsa-transparency-layout",
+        lambda raw: entry(raw, "parts", "part.6")["columns"][0].update(header="=Applicability"),
+        "field 'columns.0.header': must not start with = + - @, tab or carriage return",
+    ),
+    (
+        "dsa-transparency-mapping",
+        lambda raw: entry(raw, "measures", "amar.total").update(available=True, method="Counted somehow."),
+        "entry 'amar.total' (measures[",
+    ),
+    (
+        "dsa-transparency-mapping",
+        lambda raw: raw["actions"].pop(),
+        "top level: the file: actions must map each action of the data contract once; missing no_violation",
+    ),
+    (
+        "dsa-transparency-mapping",
+        lambda raw: entry(raw, "harms", "harm.csam").update(keyword="KEYWORD_PHISHING"),
+        "entry 'harm.csam': field 'keyword': 'KEYWORD_PHISHING' is not a sub-category of "
+        "'STATEMENT_CATEGORY_PROTECTION_OF_MINORS'",
+    ),
+    (
+        "dsa-transparency-mapping",
+        lambda raw: entry(raw, "harms", "harm.hate_speech").update(category="STATEMENT_CATEGORY_ANIMAL_WELFARE"),
+        "'STATEMENT_CATEGORY_ANIMAL_WELFARE' is not one of the dsa-sor categories the harm taxonomy maps",
+    ),
+    (
+        "dsa-transparency-mapping",
+        lambda raw: entry(raw, "actions", "action.restrict").update(restrictions=["own.restriction.visibility_hidden"]),
+        "entry 'action.restrict': field 'restrictions': 'own.restriction.visibility_hidden' is not a column of parts "
+        "5, 6",
     ),
 ]
 

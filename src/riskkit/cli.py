@@ -178,6 +178,28 @@ def _cmd_import_dsa(args: argparse.Namespace) -> int:
     return EXIT_OK if check.ok else EXIT_INVALID
 
 
+def _cmd_export_dsa(args: argparse.Namespace) -> int:
+    from riskkit.cycles import resolve
+    from riskkit.pack import load_datapack
+    from riskkit.reports import dsa_transparency as dsa
+
+    dsa.check_out(args.out, overwrite=args.overwrite)  # before any work
+    library = _library(args)
+    pack = load_datapack(args.data, library=library)
+    report = dsa.build(
+        pack,
+        resolve(args.cycle, as_of=pack.meta.as_of),
+        library=library,
+        publication_date=args.publication_date,
+        previous_publication_date=args.previous_publication_date,
+    )
+    files = dsa.write(report, args.out, overwrite=args.overwrite)
+    for line in dsa.summary_lines(report):
+        print(line)
+    print(f"wrote {len(files)} files to {args.out} (review: {Path(args.out) / 'review.html'})")
+    return EXIT_OK
+
+
 def _cmd_frameworks(args: argparse.Namespace) -> int:
     if args.json_schema:
         import json
@@ -188,7 +210,7 @@ def _cmd_frameworks(args: argparse.Namespace) -> int:
         return EXIT_OK
     lib = _library(args)
     for row in lib.describe().itertuples():
-        print(f"{row.id:<28} {row.version:<8} {row.kind:<20} {row.origin:<9} {row.name}")
+        print(f"{row.id:<28} {row.version:<8} {row.kind:<24} {row.origin:<9} {row.name}")
     return EXIT_OK
 
 
@@ -297,6 +319,23 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--service-type", default="social_media", choices=("social_media", "messaging", "hybrid"))
     _frameworks_option(d)
     d.set_defaults(func=_cmd_import_dsa)
+
+    p = sub.add_parser("export", help="export a regulator's template filled from a data pack")
+    templates = p.add_subparsers(dest="template", required=True, metavar="TEMPLATE")
+    d = templates.add_parser(
+        "dsa-transparency",
+        help="EU DSA harmonised transparency report (IR 2024/2835): CSV parts, XLSX, coverage.csv, review HTML",
+    )
+    d.add_argument("--data", required=True, help="data pack folder")
+    d.add_argument("--cycle", required=True, help="2026-H1, 2026-H2 (VLOPs, VLOSEs), 2026 (other providers), latest")
+    d.add_argument("--out", required=True, help="folder to create (refused if not empty, unless --overwrite)")
+    d.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    d.add_argument("--publication-date", metavar="YYYY-MM-DD", help="the report's publication date")
+    d.add_argument(
+        "--previous-publication-date", metavar="YYYY-MM-DD", help="the previous report's (blank for a first report)"
+    )
+    _frameworks_option(d)
+    d.set_defaults(func=_cmd_export_dsa)
 
     p = sub.add_parser("frameworks", help="list the framework library (ids, versions, kinds, packaged or custom)")
     _frameworks_option(p)

@@ -55,6 +55,14 @@ UNDER_16_AGE_BANDS = ("under_13", "13_15")
 AUDIT_STATUSES = ("met", "partial", "not_met", "not_applicable", "to_review")
 SERVICE_TYPES = ("social_media", "messaging", "hybrid")
 TIME_RESOLUTIONS = ("second", "minute", "hour", "day")
+#: Grounds of a moderation decision, as the EU DSA splits them: illegal content, or incompatible with the terms.
+DECISION_GROUNDS = ("illegal", "terms")
+#: EU Member States in Eurostat's two-letter codes (Greece is EL); the contract also accepts ISO 3166 GR for Greece.
+EU_MEMBER_STATES = (
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "EL", "HU", "IE",
+    "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+)  # fmt: skip
+EU_MEMBER_STATE_CODES = (*EU_MEMBER_STATES, "GR")
 
 Kind = Literal["id", "string", "text", "timestamp", "month", "date", "enum", "bool", "int", "float", "list"]
 
@@ -174,6 +182,19 @@ ACTIONS_TABLE = Table(
         _opt("views_before_action", "int", "Views of the item before the action.", minimum=0),
         _opt("reported_to_authority", "bool", "Whether it was reported to law enforcement."),
         _opt("source_category", "text", "Category as the source system gave it (e.g. a DSA category), kept on import."),
+        _opt(
+            "in_eu",
+            "bool",
+            "Whether the decision applies in the EU (DSA scope: at least one Member State); empty = unknown. "
+            "The DSA transparency report counts only these.",
+        ),
+        _opt(
+            "decision_ground",
+            "enum",
+            "Ground of the decision: illegal (illegal content) or terms (incompatible with the terms and "
+            "conditions); the DSA report splits decisions by it.",
+            enum=DECISION_GROUNDS,
+        ),
     ),
     time_orders=(TimeOrder("detected_at", "actioned_at"),),
 )
@@ -194,6 +215,7 @@ REPORTS_TABLE = Table(
         _c("outcome", "enum", "Outcome of the report.", enum=REPORT_OUTCOMES),
         _opt("action_id", "id", "The moderation decision this report led to, if any."),
         _opt("in_malaysia", "bool", "Whether the reported content is in Malaysian scope (default: all reports)."),
+        _opt("in_eu", "bool", "Whether the report is a notice about content in the EU (DSA Art. 16); empty = unknown."),
     ),
     foreign_keys=(ForeignKey("action_id", "actions", "action_id"),),
     time_orders=(
@@ -231,8 +253,23 @@ AUTHORITY_REQUESTS_TABLE = Table(
         _c("received_at", "timestamp", "When the request was received."),
         _c("responded_at", "timestamp", "When the platform responded; empty = open.", nullable=True),
         _c("outcome", "enum", "Outcome.", enum=REQUEST_OUTCOMES),
+        _opt(
+            "eu_member_state",
+            "enum",
+            "For an order from an EU Member State authority: the issuing Member State (EL or GR for Greece); "
+            "empty = not an EU order.",
+            enum=EU_MEMBER_STATE_CODES,
+        ),
+        _opt(
+            "source_category",
+            "text",
+            "For an EU order: the DSA category of the legal provision it cites, optionally with a keyword "
+            "(STATEMENT_CATEGORY_SCAMS_AND_FRAUD/KEYWORD_PHISHING); empty = the order cites none.",
+        ),
+        _opt("items", "int", "Specific items of information (e.g. URLs) the request names.", minimum=0),
+        _opt("acknowledged_at", "timestamp", "When receipt of the request was confirmed to the authority."),
     ),
-    time_orders=(TimeOrder("received_at", "responded_at"),),
+    time_orders=(TimeOrder("received_at", "responded_at"), TimeOrder("received_at", "acknowledged_at")),
 )
 
 USERS_TABLE = Table(
@@ -367,6 +404,16 @@ DATAPACK_YAML_FIELDS: tuple[MetaField, ...] = (
         "sla_overrides", "Per-clock overrides of the SLA policy (hours, source), see frameworks/sla_policy.yaml."
     ),
     MetaField("high_risk_periods", "Declared high-risk periods: list of {name, start, end, categories}."),
+    MetaField("eu.service_name", "EU DSA report: the service's name in the EU (default: platform.name)."),
+    MetaField("eu.provider_name", "EU DSA report: statutory or corporate name of the service provider."),
+    MetaField(
+        "eu.provider_type",
+        "EU DSA report: intermediary, hosting, online_platform, vlop or vlose (decides which template rows apply "
+        "and the cadence: yearly, or half-yearly for vlop and vlose).",
+        example="vlop",
+    ),
+    MetaField("eu.member_states", "EU DSA report: Member States where the service is offered (codes), or all."),
+    MetaField("eu.qualitative.<indicator>", "EU DSA report: texts of the qualitative template (Part 11), by id."),
 )
 
 
@@ -408,4 +455,12 @@ def describe() -> str:
                 f"| {c.description} |"
             )
         out.append("")
+    out.append("### `datapack.yaml`")
+    out.append("")
+    out.append("| key | required | description |")
+    out.append("|---|---|---|")
+    for f in DATAPACK_YAML_FIELDS:
+        example = f" Example: `{f.example}`." if f.example else ""
+        out.append(f"| {f.path} | {'yes' if f.required else 'no'} | {f.description}{example} |")
+    out.append("")
     return "\n".join(out)

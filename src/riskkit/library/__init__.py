@@ -28,6 +28,8 @@ from riskkit.library.models import (
     Checklist,
     ComplianceMethod,
     DsaImportMapping,
+    DsaTransparencyLayout,
+    DsaTransparencyMapping,
     Header,
     Instrument,
     MetricRegistry,
@@ -151,6 +153,14 @@ class Library:
     @property
     def compliance_method(self) -> ComplianceMethod:
         return self._one(ComplianceMethod)
+
+    @property
+    def dsa_transparency_layout(self) -> DsaTransparencyLayout:
+        return self._one(DsaTransparencyLayout)
+
+    @property
+    def dsa_transparency_mapping(self) -> DsaTransparencyMapping:
+        return self._one(DsaTransparencyMapping)
 
     def instruments(self) -> list[Instrument]:
         """Instruments in force order (then id)."""

@@ -2,7 +2,8 @@
 
 Every reference ``framework-id:ref_id`` must resolve; the harm taxonomy must map every harm key to every listed
 instrument; clocks must name timestamp columns of the data contract; checklist items must cite loaded frameworks or
-declared standards and test registered metrics; the risk methodology must use registered metrics and known audits.
+declared standards and test registered metrics; the risk methodology must use registered metrics and known audits; the DSA transparency mapping must fill the
+layout's measures with the layout's categories and restriction columns.
 All problems are collected and reported together.
 """
 
@@ -45,6 +46,7 @@ def check(lib: Library) -> list[str]:
         _metrics(lib, problems)
         _risk(lib, set(audits), problems)
         _targets(lib, problems)
+        _dsa_transparency(lib, problems)
     return problems
 
 
@@ -225,3 +227,55 @@ def _targets(lib: Library, problems: list[str]) -> None:
         for ref in t.answers:
             if why := dangling(lib, ref):
                 problems.append(f"{path}: entry {t.ref_id!r}: field 'answers': {ref!r}: {why}")
+
+
+def _dsa_transparency(lib: Library, problems: list[str]) -> None:
+    """The mapping against the layout: every measure the layout names is described, harm keys land on template
+    categories within the taxonomy's DSA mapping, restrictions are columns of the own-initiative parts."""
+    layout, mapping = lib.dsa_transparency_layout, lib.dsa_transparency_mapping
+    path = lib.paths[mapping.id]
+    described = {m.ref_id for m in mapping.measures}
+    for measure in sorted(layout.measures_used() - described):
+        problems.append(
+            f"{path}: top level: field 'measures': {measure!r} (named by {layout.id}) has no entry; add one with a "
+            "method, or available: false and why"
+        )
+    high = {c.code: c for c in layout.high_level().values()}
+    sor = lib.frameworks.get(mapping.sor_categories)
+    if not isinstance(sor, Instrument) or not sor.harms:
+        problems.append(
+            f"{path}: top level: field 'sor_categories': {mapping.sor_categories!r} is not a loaded instrument with harms"
+        )
+    tax = lib.taxonomy
+    taxonomy = {e.ref_id: e.maps_to.get(mapping.sor_categories, []) for e in tax.harms}
+    if mapping.sor_categories not in tax.instruments:
+        taxonomy = {}
+    for h in mapping.harms:
+        here = f"{path}: entry {h.ref_id!r}"
+        if h.category not in high:
+            problems.append(f"{here}: field 'category': {h.category!r} is not a high-level category of {layout.id}")
+            continue
+        keywords = {c.code for c in layout.keyword_rows(h.category)}
+        if h.keyword not in keywords:
+            problems.append(f"{here}: field 'keyword': {h.keyword!r} is not a sub-category of {h.category!r}")
+        if h.harm in taxonomy and h.category not in taxonomy[h.harm]:
+            problems.append(
+                f"{here}: field 'category': {h.category!r} is not one of the {mapping.sor_categories} categories the "
+                f"harm taxonomy maps {h.harm!r} to ({', '.join(taxonomy[h.harm]) or 'none'})"
+            )
+    own = [p for p in layout.parts if p.ground is not None]
+    columns = {c.measure for p in own for c in p.value_columns() if c.measure}
+    for a in mapping.actions:
+        for r in a.restrictions:
+            if r not in columns:
+                problems.append(
+                    f"{path}: entry {a.ref_id!r}: field 'restrictions': {r!r} is not a column of parts "
+                    f"{', '.join(str(p.number) for p in own)} of {layout.id}"
+                )
+    by_ground = {p.ground: p.number for p in own}
+    for g in mapping.grounds:
+        if by_ground.get(g.ground) != g.part:
+            problems.append(
+                f"{path}: entry {g.ref_id!r}: field 'part': {g.part} is not the part of {layout.id} for ground "
+                f"{g.ground!r} ({by_ground.get(g.ground, 'none')})"
+            )

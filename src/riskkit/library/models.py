@@ -16,7 +16,16 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from riskkit import schema
 
@@ -511,6 +520,16 @@ class Trigger(Entry):
     significance: Annotated[float, Field(gt=0, lt=1)] | None = None
 
 
+def _require(rule: str, missing: list[str], wrong: list[str], wrong_word: str) -> None:
+    """Raise ``rule; missing …; <wrong_word> …`` when anything is missing or wrong."""
+    if missing or wrong:
+        raise ValueError(
+            rule
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; {wrong_word} {', '.join(wrong)}" if wrong else "")
+        )
+
+
 def _keyed(section: str, value: Any, required: tuple[str, ...]) -> Any:
     """A list of entries as ``{ref_id: entry}``, which must have exactly the ``required`` keys."""
     if not isinstance(value, list):
@@ -518,12 +537,7 @@ def _keyed(section: str, value: Any, required: tuple[str, ...]) -> Any:
     keyed = {item.get("ref_id"): item for item in value if isinstance(item, dict)}
     missing = [k for k in required if k not in keyed]
     extra = [str(k) for k in keyed if k not in required]
-    if missing or extra:
-        raise ValueError(
-            f"{section} must have exactly the entries {', '.join(required)}"
-            + (f"; missing {', '.join(missing)}" if missing else "")
-            + (f"; unknown {', '.join(extra)}" if extra else "")
-        )
+    _require(f"{section} must have exactly the entries {', '.join(required)}", missing, extra, "unknown")
     return keyed
 
 
@@ -771,6 +785,420 @@ class ComplianceMethod(Header):
         return next(s.label.get(lang) for s in self.statuses if s.ref_id == status)
 
 
+# ------------------------------------------------------------------------------------------------ DSA transparency report
+
+ProviderType = Literal["intermediary", "hosting", "online_platform", "vlop", "vlose"]
+PROVIDER_TYPES: tuple[str, ...] = ProviderType.__args__  # type: ignore[attr-defined]
+DecisionGround = Literal[schema.DECISION_GROUNDS]  # type: ignore[valid-type]
+EuMemberState = Literal[schema.EU_MEMBER_STATES]  # type: ignore[valid-type]
+#: A header, row label or category text of the Commission's templates: kept byte for byte (trailing spaces and
+#: non-breaking spaces included), so it is never stripped.
+Verbatim = Annotated[str, StringConstraints(min_length=1)]
+MeasureType = Literal["count", "hours", "ratio", "text", "date"]
+#: Measures riskkit computes from a data pack (implemented in riskkit.reports.dsa_transparency; the restriction
+#: columns ``own.restriction.*`` are computed for every action the mapping assigns to them). A mapping may mark
+#: only these available; anything else must say why it is not.
+DSA_COMPUTED_MEASURES: frozenset[str] = frozenset(
+    {
+        "id.provider_name",
+        "id.publication_date",
+        "id.previous_publication_date",
+        "id.period_start",
+        "id.period_end",
+        *(f"orders.{k}.{m}" for k in ("act", "info") for m in ("received", "ack_hours", "effect_hours")),
+        "orders.act.items",
+        *(f"notices.{m}{tf}" for m in ("received", "items", "action_hours", "law", "terms") for tf in ("", "_tf")),
+        "own.measures",
+        "own.solely_automated",
+        *(f"complaints.{m}" for m in ("total", "upheld", "reversed", "median_hours", "new_restrictions")),
+        *(f"automation.{m}" for m in ("measures_solely", "measures_not", "notices_solely", "notices_not")),
+        "qualitative.text",
+    }
+)
+RESTRICTION_PREFIX = "own.restriction."
+
+
+def _no_formula(value: str) -> str:
+    """A template text must not start like a spreadsheet formula (it is written to CSV and XLSX as it is)."""
+    if value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        raise ValueError("must not start with = + - @, tab or carriage return (a spreadsheet would run it)")
+    return value
+
+
+TemplateText = Annotated[Verbatim, AfterValidator(_no_formula)]
+
+
+class LayoutFormat(Strict):
+    """How the files are written (RFC 4180 CSV in UTF-8 with CRLF line ends: the writer does exactly this)."""
+
+    encoding: Literal["utf-8"]
+    bom: bool
+    line_terminator: Literal["\r\n"]
+    decimal_separator: Literal["."]
+    date_format: NonEmpty
+    period_format: NonEmpty
+    hours_decimals: Annotated[int, Field(ge=0, le=6)]
+    ratio_decimals: Annotated[int, Field(ge=0, le=8)]
+    csv_file: NonEmpty
+    workbook_file: NonEmpty
+    placeholder_other_description: NonEmpty
+
+
+class ProviderTier(Entry):
+    """A provider type of the Regulation and how often it reports."""
+
+    tier: ProviderType
+    cadence: Literal["half", "year"]
+
+
+class Applicability(Entry):
+    """A column-A applicability string (verbatim) and the provider types that fill such a row."""
+
+    text: TemplateText
+    tiers: list[ProviderType] = Field(min_length=1)
+
+    @property
+    def key(self) -> str:
+        return self.ref_id.removeprefix("applies.")
+
+
+class LayoutColumn(Strict):
+    """One column of a part: its verbatim header and role; a value column names its measure and type, a context
+    column the measure it explains."""
+
+    header: TemplateText
+    role: Literal[
+        "applicability",
+        "service",
+        "period",
+        "category",
+        "other_description",
+        "scope",
+        "section",
+        "indicator",
+        "value",
+        "context",
+        "category_label",
+        "category_description",
+        "category_code",
+    ]
+    measure: NonEmpty | None = None
+    type: MeasureType | None = None
+    explains: NonEmpty | None = Field(default=None, alias="for")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+class LayoutPart(Entry):
+    """One CSV part (and XLSX sheet) of the templates."""
+
+    number: Annotated[int, Field(ge=1, le=99)]
+    name: NonEmpty
+    file_suffix: NonEmpty
+    sheet: Annotated[str, StringConstraints(min_length=1, max_length=31, pattern=r"^[^\[\]:*?/\\]+$")]
+    sheet_confidence: Confidence
+    annex_section: NonEmpty
+    shape: Literal["rows", "categories", "category_list"]
+    applicability: NonEmpty | None = None
+    categories: list[int] = Field(default_factory=list)
+    scope_blocks: Literal["member_states"] | None = None
+    ground: DecisionGround | None = None
+    columns: list[LayoutColumn] = Field(min_length=1)
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    def role(self, role: str) -> LayoutColumn | None:
+        """The first column of ``role``, or None."""
+        return next((c for c in self.columns if c.role == role), None)
+
+    def value_columns(self) -> list[LayoutColumn]:
+        return [c for c in self.columns if c.role == "value"]
+
+    @model_validator(mode="after")
+    def _columns(self) -> LayoutPart:
+        headers = self.headers
+        twice = sorted({h for h in headers if headers.count(h) > 1})
+        if twice:
+            raise ValueError(f"headers must be unique in a part, repeated: {twice}")
+        if self.shape == "categories":
+            if not self.categories or self.applicability is None:
+                raise ValueError("a categories part needs categories and applicability")
+            measures = {c.measure for c in self.value_columns()}
+            for c in self.columns:
+                if c.role == "value" and (c.measure is None or c.type is None):
+                    raise ValueError(f"value column {c.header!r} needs a measure and a type")
+                if c.role == "context" and c.explains not in measures:
+                    raise ValueError(f"context column {c.header!r}: 'for' must name a value measure of the part")
+        if self.shape == "category_list":
+            need = {"category_label", "category_description", "category_code", "context"}
+            if not need <= {c.role for c in self.columns}:
+                raise ValueError("a category_list part needs columns of roles " + ", ".join(sorted(need)))
+        return self
+
+
+class TemplateCategory(Entry):
+    """A row of the category list (Annex II Part II): TOTAL, a high-level category or a keyword (``parent``)."""
+
+    code: NonEmpty
+    parent: NonEmpty | None = None
+    template_label: TemplateText
+    template_description: TemplateText
+
+    @property
+    def number(self) -> str | None:
+        """ "1" .. "17" for a high-level category, "1a" for a keyword, None for TOTAL."""
+        return None if self.code == "TOTAL" else self.ref_id.removeprefix("category.")
+
+
+class LayoutRowFilter(Strict):
+    """What narrows a row group's measures: a complaint basis, a flow or a kind of notice."""
+
+    basis: (
+        Literal["visibility", "provision", "account", "monetary", "no_action_notice", "no_action_trusted_flagger"]
+        | None
+    ) = None
+    flow: Literal["all", "own_initiative"] | None = None
+    notices: Literal["all", "trusted_flagger"] | None = None
+
+
+class LayoutRow(Strict):
+    """One row of a long part (values given here override the group's)."""
+
+    indicator: TemplateText | None = None
+    scope: TemplateText | None = None
+    measure: NonEmpty
+    type: MeasureType | None = None
+    applicability: NonEmpty | None = None
+    applies: NonEmpty | None = None  # the row is filled for these providers although column A says applicability
+    key: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")] | None = None
+
+
+class LayoutRowGroup(Entry):
+    """Rows of a long part in template order, with what they share."""
+
+    part: Annotated[int, Field(ge=1, le=99)]
+    section: TemplateText | None = None
+    indicator: TemplateText | None = None
+    scope: TemplateText | None = None
+    applicability: NonEmpty | None = None
+    filter: LayoutRowFilter = LayoutRowFilter()
+    expand: Literal["languages", "member_states"] | None = None
+    rows: list[LayoutRow] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _complete(self) -> LayoutRowGroup:
+        for i, row in enumerate(self.rows):
+            if (row.applicability or self.applicability) is None:
+                raise ValueError(f"rows[{i}]: no applicability (give it on the row or the group)")
+            if (row.indicator or self.indicator) is None:
+                raise ValueError(f"rows[{i}]: no indicator (give it on the row or the group)")
+            if row.measure == "qualitative.text" and row.key is None:
+                raise ValueError(f"rows[{i}]: a qualitative row needs a key (its eu.qualitative id)")
+        return self
+
+
+class LayoutMemberState(Entry):
+    code: EuMemberState
+    iso: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+class LayoutLanguage(Entry):
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+
+
+class LayoutDecision(Entry):
+    """A point the Regulation leaves open, decided by riskkit."""
+
+    choice: NonEmpty
+
+
+class DsaTransparencyLayout(Header):
+    """``kind: dsa_transparency_layout`` — the DSA harmonised transparency templates (IR 2024/2835 Annex I): parts,
+    verbatim headers, the category list, the long parts' rows, applicability, Member States and languages."""
+
+    kind: Literal["dsa_transparency_layout"]
+    format: LayoutFormat
+    provider_types: list[ProviderTier]
+    applicability: list[Applicability] = Field(min_length=1)
+    parts: list[LayoutPart] = Field(min_length=1)
+    categories: list[TemplateCategory] = Field(min_length=2)
+    rows: list[LayoutRowGroup] = Field(default_factory=list)
+    member_states: list[LayoutMemberState] = Field(min_length=1)
+    languages: list[LayoutLanguage] = Field(min_length=1)
+    decisions: list[LayoutDecision] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DsaTransparencyLayout:
+        tiers = [t.tier for t in self.provider_types]
+        if sorted(tiers) != sorted(PROVIDER_TYPES):
+            raise ValueError(f"provider_types must list each of {', '.join(PROVIDER_TYPES)} once, got {tiers}")
+        numbers = [p.number for p in self.parts]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError(f"part numbers must be unique, got {numbers}")
+        if self.categories[0].code != "TOTAL":
+            raise ValueError("categories must start with TOTAL")
+        by_ref = {c.ref_id: c for c in self.categories}
+        high = self.high_level()
+        for c in self.categories:
+            if c.parent is not None and (c.parent not in by_ref or by_ref[c.parent].parent is not None):
+                raise ValueError(f"category {c.ref_id}: parent {c.parent!r} is not a high-level category of this list")
+        known = {a.key for a in self.applicability}
+        numbers_known = set(numbers)
+        for p in self.parts:
+            if p.applicability is not None and p.applicability not in known:
+                raise ValueError(f"part {p.number}: unknown applicability {p.applicability!r}; known: {sorted(known)}")
+            for n in p.categories:
+                if str(n) not in high:
+                    raise ValueError(f"part {p.number}: no high-level category {n}")
+        for g in self.rows:
+            if g.part not in numbers_known:
+                raise ValueError(f"{g.ref_id}: no part {g.part}")
+            for a in (g.applicability, *(r.applicability for r in g.rows), *(r.applies for r in g.rows)):
+                if a is not None and a not in known:
+                    raise ValueError(f"{g.ref_id}: unknown applicability {a!r}; known: {sorted(known)}")
+        return self
+
+    def high_level(self) -> dict[str, TemplateCategory]:
+        """Number ("1" .. "17") -> high-level category, in template order."""
+        return {c.number: c for c in self.categories if c.number and c.number.isdigit()}
+
+    def keyword_rows(self, code: str) -> list[TemplateCategory]:
+        """The keyword rows of the high-level category ``code``, in template order."""
+        parents = {c.ref_id for c in self.categories if c.code == code and c.parent is None}
+        return [c for c in self.categories if c.parent in parents]
+
+    def parent_code(self, category: TemplateCategory) -> str | None:
+        """The code of a keyword row's high-level category (None for TOTAL and high-level rows)."""
+        if category.parent is None:
+            return None
+        return next(c.code for c in self.categories if c.ref_id == category.parent)
+
+    def measures_used(self) -> set[str]:
+        """Every measure a part column or a row names."""
+        used = {c.measure for p in self.parts for c in p.columns if c.measure}
+        return used | {r.measure for g in self.rows for r in g.rows}
+
+    def qualitative_keys(self) -> tuple[str, ...]:
+        """The ids of the qualitative indicators (``eu.qualitative`` keys), in template order."""
+        return tuple(r.key for g in self.rows for r in g.rows if r.key)
+
+
+class HarmToCategory(Entry):
+    """The template category and keyword a riskkit harm key is reported under."""
+
+    harm: HarmKey
+    category: NonEmpty
+    keyword: NonEmpty
+    other_description: NonEmpty | None = None
+    default_ground: DecisionGround
+
+    @model_validator(mode="after")
+    def _described(self) -> HarmToCategory:
+        if self.keyword == "KEYWORD_OTHER" and self.other_description is None:
+            raise ValueError("a KEYWORD_OTHER row needs an other_description")
+        return self
+
+
+class ActionToRestriction(Entry):
+    action: ActionKey
+    measure: bool
+    restrictions: list[NonEmpty] = Field(default_factory=list)
+    complaint_basis: Literal["visibility", "provision", "account", "monetary", "none", "no_action"]
+
+
+class DetectionToFlow(Entry):
+    detection_source: DetectionSource
+    flow: Literal["own_initiative", "notice", "order"]
+    automated_detection: bool
+
+
+class DeciderToAutomation(Entry):
+    decision_by: DecisionMaker
+    automation: Literal["solely", "partial", "none"]
+
+
+class GroundToPart(Entry):
+    ground: DecisionGround
+    part: Annotated[int, Field(ge=1, le=99)]
+
+
+class ReporterToNotice(Entry):
+    reporter_type: Literal[schema.REPORTER_TYPES]  # type: ignore[valid-type]
+    notice: Literal["notice", "trusted_flagger"]
+
+
+class RequestToOrder(Entry):
+    kind: Literal[schema.REQUEST_KINDS]  # type: ignore[valid-type]
+    order: Literal["act", "information", "none"]
+
+
+class AppealToOutcome(Entry):
+    outcome: Literal[schema.APPEAL_OUTCOMES]  # type: ignore[valid-type]
+    complaint_outcome: Literal["upheld", "reversed", "pending"]
+
+
+class DsaMeasure(Entry):
+    """A template measure: how riskkit computes it (``method``), or why a data pack cannot give it."""
+
+    method: NonEmpty | None = None
+    available: bool = True
+    why: NonEmpty | None = None
+
+    @model_validator(mode="after")
+    def _explained(self) -> DsaMeasure:
+        if self.available and self.method is None:
+            raise ValueError("an available measure needs a method (written into the contextual column)")
+        if not self.available and self.why is None:
+            raise ValueError("a measure that is not available must say why")
+        if (
+            self.available
+            and self.ref_id not in DSA_COMPUTED_MEASURES
+            and not self.ref_id.startswith(RESTRICTION_PREFIX)
+        ):
+            raise ValueError("marked available, but riskkit does not compute it: set available: false with a why")
+        return self
+
+
+class DsaTransparencyMapping(Header):
+    """``kind: dsa_transparency_mapping`` — how riskkit's harm keys, actions, detection sources, decision makers,
+    reporters, request kinds and appeal outcomes fill the DSA transparency templates, measure by measure."""
+
+    kind: Literal["dsa_transparency_mapping"]
+    sor_categories: NonEmpty  # the instrument whose renamed_to maps statement-of-reasons v1 category names
+    harms: list[HarmToCategory]
+    source_other_description: NonEmpty
+    order_other_description: NonEmpty
+    actions: list[ActionToRestriction]
+    detection: list[DetectionToFlow]
+    decision_by: list[DeciderToAutomation]
+    grounds: list[GroundToPart]
+    reporters: list[ReporterToNotice]
+    requests: list[RequestToOrder]
+    effect_outcomes: list[Literal[schema.REQUEST_OUTCOMES]] = Field(min_length=1)  # type: ignore[valid-type]
+    appeal_outcomes: list[AppealToOutcome]
+    measures: list[DsaMeasure] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _every_value_once(self) -> DsaTransparencyMapping:
+        for section, key, vocabulary in (
+            ("harms", "harm", schema.HARM_CATEGORIES),
+            ("actions", "action", schema.ACTIONS),
+            ("detection", "detection_source", schema.DETECTION_SOURCES),
+            ("decision_by", "decision_by", schema.DECISION_MAKERS),
+            ("grounds", "ground", schema.DECISION_GROUNDS),
+            ("reporters", "reporter_type", schema.REPORTER_TYPES),
+            ("requests", "kind", schema.REQUEST_KINDS),
+            ("appeal_outcomes", "outcome", schema.APPEAL_OUTCOMES),
+        ):
+            values = [getattr(e, key) for e in getattr(self, section)]
+            missing = [v for v in vocabulary if v not in values]
+            twice = sorted({v for v in values if values.count(v) > 1})
+            _require(f"{section} must map each {key} of the data contract once", missing, twice, "repeated")
+        return self
+
+
 KINDS: dict[str, type[Header]] = {
     "taxonomy": Taxonomy,
     "instrument": Instrument,
@@ -783,6 +1211,8 @@ KINDS: dict[str, type[Header]] = {
     "dsa_import_mapping": DsaImportMapping,
     "targets": Targets,
     "compliance_method": ComplianceMethod,
+    "dsa_transparency_layout": DsaTransparencyLayout,
+    "dsa_transparency_mapping": DsaTransparencyMapping,
 }
 
 #: Kinds of which a library holds exactly one framework.
@@ -796,6 +1226,8 @@ SINGLE_KINDS = (
     "dsa_import_mapping",
     "targets",
     "compliance_method",
+    "dsa_transparency_layout",
+    "dsa_transparency_mapping",
 )
 
 

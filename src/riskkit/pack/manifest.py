@@ -10,10 +10,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from riskkit import schema
-from riskkit.library.models import Confidence, Date, HarmKey, Operator, ServiceType
+from riskkit.library.models import Confidence, Date, HarmKey, Operator, ProviderType, ServiceType
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 RelativeFile = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
@@ -87,6 +97,52 @@ class RiskOverride(Block):
     by: Text
 
 
+#: Longest qualitative text of the DSA transparency report (IR 2024/2835 Annex II Part I 4).
+QUALITATIVE_MAX_CHARS = 5000
+EuMemberStateCode = Literal[schema.EU_MEMBER_STATE_CODES]  # type: ignore[valid-type]
+
+
+def _all_member_states(value: Any) -> Any:
+    if value == "all":
+        return list(schema.EU_MEMBER_STATES)
+    if not isinstance(value, list):
+        raise ValueError("all, or a list of EU Member State codes: " + ", ".join(schema.EU_MEMBER_STATES))
+    return value
+
+
+def _kept_as_written(value: str) -> str:
+    """A qualitative text is published as written (leading spaces too); only trailing blanks are dropped."""
+    if not value.strip():
+        raise ValueError("a non-empty text")
+    return value.rstrip()
+
+
+QualitativeText = Annotated[str, StringConstraints(max_length=QUALITATIVE_MAX_CHARS), AfterValidator(_kept_as_written)]
+
+
+class Eu(Block):
+    """``eu:`` — the provider as the EU DSA transparency report names it (``riskkit export dsa-transparency``)."""
+
+    service_name: Text | None = None  # default: platform.name
+    provider_name: Text | None = None
+    provider_type: ProviderType | None = None
+    member_states: Annotated[list[EuMemberStateCode], BeforeValidator(_all_member_states), Field(min_length=1)] = Field(
+        default_factory=lambda: list(schema.EU_MEMBER_STATES)
+    )
+    qualitative: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")], QualitativeText] = Field(
+        default_factory=dict
+    )
+
+    @field_validator("member_states")
+    @classmethod
+    def _once(cls, value: list[str]) -> list[str]:
+        codes = ["EL" if v == "GR" else v for v in value]  # ISO GR is Eurostat EL
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        if twice:
+            raise ValueError(f"each Member State once (GR and EL are both Greece); repeated: {', '.join(twice)}")
+        return [c for c in schema.EU_MEMBER_STATES if c in codes]  # template order
+
+
 class DatapackYaml(Block):
     """The whole of datapack.yaml."""
 
@@ -105,7 +161,7 @@ class DatapackYaml(Block):
     high_risk_periods: list[HighRiskPeriod] = Field(default_factory=list)
     sign_off: SignOff = SignOff()
     risk_overrides: dict[Text, RiskOverride] = Field(default_factory=dict)
-    eu: dict[str, Any] | None = None  # the DSA transparency report's identification (checked by its exporter)
+    eu: Eu | None = None  # the DSA transparency report's identification
     generator: dict[str, Any] | None = None  # written by riskkit sample
     import_: dict[str, Any] | None = Field(default=None, alias="import")  # written by riskkit import
 

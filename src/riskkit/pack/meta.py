@@ -89,6 +89,15 @@ def parse_meta(raw: Any, report: ValidationReport, as_of: str | datetime | None,
     for key in typed.targets:
         if key not in known_targets:
             bad(f"targets.{key}", key, "a target of the library: " + ", ".join(known_targets))
+    if typed.eu is not None:
+        indicators = library.dsa_transparency_layout.qualitative_keys()
+        for key in typed.eu.qualitative:
+            if key not in indicators:
+                bad(
+                    f"eu.qualitative.{key}",
+                    key,
+                    "an indicator id of the qualitative template: " + ", ".join(indicators),
+                )
     periods = tuple(
         HighRiskPeriod(p.name, pd.Timestamp(p.start), pd.Timestamp(p.end), tuple(p.categories), p.source)
         for p in typed.high_risk_periods
@@ -109,4 +118,5 @@ def parse_meta(raw: Any, report: ValidationReport, as_of: str | datetime | None,
         target_overrides={k: v.model_dump(exclude_none=True) for k, v in typed.targets.items()},
         sign_off=typed.sign_off,
         risk_overrides={k: v.model_dump(exclude_none=True) for k, v in typed.risk_overrides.items()},
+        eu=typed.eu,
     )

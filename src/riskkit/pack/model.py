@@ -49,6 +49,7 @@ class PackMeta:
     target_overrides: Mapping[str, Any] = field(default_factory=dict)
     sign_off: Any = None  # riskkit.pack.manifest.SignOff
     risk_overrides: Mapping[str, Any] = field(default_factory=dict)
+    eu: Any = None  # riskkit.pack.manifest.Eu: the eu: block, None when datapack.yaml has none
 
 
 @dataclass
