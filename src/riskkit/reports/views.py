@@ -643,6 +643,13 @@ def _risk_names(result: CycleResult) -> dict[str, str]:
     }
 
 
+def _name_from_id(result: CycleResult, row_id: str) -> str:
+    """``R-child_self_harm-groups`` → ``Content inducing children to self-harm on groups`` (a risk no longer in
+    the register, so not in its names)."""
+    harm, _, surface = str(row_id).removeprefix("R-").rpartition("-")
+    return f"{label_of(result, 'harm', harm)} on {humanise(surface).lower()}"
+
+
 def risk_checks(result: CycleResult) -> View:
     """The register's quality checks, naming the risks concerned (not their ids)."""
     t = result["risk.checks"]
@@ -680,7 +687,7 @@ def register_changes(result: CycleResult) -> View | None:
     names = _risk_names(result)
     frame = pd.DataFrame(
         {
-            "risk": [names.get(i, i) for i in t["row_id"]],
+            "risk": [names.get(i) or _name_from_id(result, i) for i in t["row_id"]],
             "before": t["residual_band_before"].map(lambda v: humanise(v) if isinstance(v, str) else ""),
             "now": t["residual_band"].map(lambda v: humanise(v) if isinstance(v, str) else ""),
             "change": t["change"].map(lambda v: {"new": "new risk", "dropped": "no longer assessed"}.get(v, v)),
