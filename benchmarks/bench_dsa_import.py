@@ -25,10 +25,12 @@ from riskkit.framework import load_library
 
 RUN = r"""
 import json, resource, sys, time
+from riskkit.framework import load_library
 from riskkit.importers.dsa import import_dsa
+library = load_library()
 t0 = time.perf_counter()
-report = import_dsa(sys.argv[2:], sys.argv[1], territory="MY")
-print(json.dumps({"seconds": time.perf_counter() - t0, "rows_out": report.rows_out,
+result = import_dsa(sys.argv[2:], sys.argv[1], territory="MY", library=library)
+print(json.dumps({"seconds": time.perf_counter() - t0, "rows_out": result.report.rows_kept,
                   "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
