@@ -160,7 +160,16 @@ def _cmd_import_dsa(args: argparse.Namespace) -> int:
         service_type=args.service_type,
     )
     print(result.format())
-    return EXIT_OK
+    if result.layout == "into":
+        return EXIT_OK  # validated as a whole before anything was written
+    from riskkit.datapack import validate_datapack
+
+    ok = True
+    for name, report in result.reports.items():
+        check = validate_datapack(report.folder)
+        print(f"{name}: {check.summary_line()}")
+        ok = ok and check.ok
+    return EXIT_OK if ok else EXIT_INVALID
 
 
 def _cmd_frameworks(args: argparse.Namespace) -> int:

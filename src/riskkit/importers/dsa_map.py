@@ -30,7 +30,7 @@ _BLANK = r"^\s*$"
 _NAT = np.iinfo(np.int64).min
 DECISIONS = ("decision_visibility", "decision_monetary", "decision_provision", "decision_account")
 #: Staged columns that are not part of the actions table (dropped when the pack is written).
-AUX = ("_platform", "_map", "_unknown", "_version", "_territory", "_shape", "_host", "_src", "_row")
+AUX = ("_platform", "_map", "_unknown", "_version", "_territory", "_shape", "_host", "_src", "_row", "_scope", "_day")
 
 
 # ------------------------------------------------------------------------------------------------ the mapping
@@ -227,25 +227,35 @@ def hash_strings(values: pa.Array) -> np.ndarray:
     return pd.util.hash_array(_np(values.cast(pa.string())).astype(object), categorize=False)
 
 
-def _timestamps_us(values: list[str]) -> np.ndarray:
-    """Dump dates ('YYYY-MM-DD HH:MM:SS', also date-only or ISO 8601) as µs since the epoch, UTC; NaT = int64 min."""
-    s = pd.Series(values, dtype=object).str.strip()
-    parsed = pd.to_datetime(s, format="%Y-%m-%d %H:%M:%S", utc=True, errors="coerce")
-    for fmt in ("%Y-%m-%d", "ISO8601"):
-        missing = parsed.isna() & (s != "")
-        if not missing.any():
-            break
-        parsed = parsed.where(~missing, pd.to_datetime(s.where(missing, ""), format=fmt, utc=True, errors="coerce"))
-    out = parsed.dt.as_unit("us").array.asi8.copy()
+def _timestamps_us(arr: pa.Array) -> np.ndarray:
+    """Dump dates ('YYYY-MM-DD HH:MM:SS', also date-only or ISO 8601) as µs since the epoch, UTC; unreadable or
+    empty = int64 min. Parsed by Arrow; only cells in neither dump format go through pandas (as distinct values)."""
+    text = pc.utf8_trim_whitespace(arr)
+    parsed = pc.strptime(text, format="%Y-%m-%d %H:%M:%S", unit="us", error_is_null=True)
+    out = _np(pc.fill_null(parsed.cast(pa.int64()), _NAT)).astype(np.int64, copy=True)
+    missing = (out == _NAT) & ~_np(pc.equal(text, ""))
+    if missing.any():
+        at = np.flatnonzero(missing)
+        rest = text.take(pa.array(at))
+        day = pc.strptime(rest, format="%Y-%m-%d", unit="us", error_is_null=True)
+        got = _np(pc.fill_null(day.cast(pa.int64()), _NAT)).astype(np.int64, copy=True)
+        still = got == _NAT
+        if still.any():
+            codes, values = _encode(rest.take(pa.array(np.flatnonzero(still))))
+            iso = pd.to_datetime(
+                pd.Series(values.to_pylist(), dtype=object), format="ISO8601", utc=True, errors="coerce"
+            )
+            got[still] = iso.dt.as_unit("us").array.asi8[codes]
+        out[at] = got
     return out
 
 
 def _join_present(parts: list[pa.Array], sep: str = " | ") -> pa.Array:
-    """The non-blank cells of each row joined with ``sep`` (Arrow's null_handling='skip' drops all-null rows)."""
+    """The non-empty cells of each row joined with ``sep`` (Arrow's null_handling='skip' drops all-null rows)."""
     out = parts[0]
-    present = pc.invert(pc.match_substring_regex(out, _BLANK))
+    present = pc.not_equal(out, "")
     for part in parts[1:]:
-        has = pc.invert(pc.match_substring_regex(part, _BLANK))
+        has = pc.not_equal(part, "")
         joined = pc.binary_join_element_wise(out, part, sep)
         out = pc.if_else(pc.and_(present, has), joined, pc.if_else(present, out, part))
         present = pc.or_(present, has)
@@ -253,8 +263,8 @@ def _join_present(parts: list[pa.Array], sep: str = " | ") -> pa.Array:
 
 
 def _nonblank(arr: pa.Array) -> pa.Array:
-    """The column with blank cells as null (for 'first non-empty' and 'join the non-empty')."""
-    return pc.if_else(pc.match_substring_regex(arr, _BLANK), pa.scalar(None, pa.string()), arr)
+    """The column with empty cells as null (for 'first non-empty')."""
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
 
 
 class Registry:
@@ -322,6 +332,45 @@ class Keys:
     row: list[np.ndarray] = field(default_factory=list)
 
 
+class _Chunk:
+    """The columns of one chunk with their dictionary encodings, computed once and kept through row selections."""
+
+    def __init__(self, cols: dict[str, pa.Array], n: int) -> None:
+        self.cols, self.n = cols, n
+        self._enc: dict[str, tuple[np.ndarray, pa.Array]] = {}
+        self._values: dict[str, list[str]] = {}
+        self._lists: dict[str, list[tuple[str, ...] | None]] = {}
+
+    def enc(self, col: str) -> tuple[np.ndarray, pa.Array]:
+        if col not in self._enc:
+            self._enc[col] = _encode(self.cols[col])
+        return self._enc[col]
+
+    def codes(self, col: str) -> np.ndarray:
+        return self.enc(col)[0]
+
+    def values(self, col: str) -> list[str]:
+        """The distinct values of ``col`` (stripped), indexed by its codes."""
+        if col not in self._values:
+            self._values[col] = [v.strip() for v in self.enc(col)[1].to_pylist()]
+        return self._values[col]
+
+    def lists(self, col: str) -> list[tuple[str, ...] | None]:
+        """The distinct cells of a list column parsed (None = malformed), indexed by its codes."""
+        if col not in self._lists:
+            self._lists[col] = [parse_list(v) for v in self.values(col)]
+        return self._lists[col]
+
+    def select(self, mask: np.ndarray) -> _Chunk:
+        if mask.all():
+            return self
+        at = pa.array(np.flatnonzero(mask))
+        out = _Chunk({c: a.take(at) for c, a in self.cols.items()}, int(mask.sum()))
+        out._enc = {c: (codes[mask], d) for c, (codes, d) in self._enc.items()}
+        out._values, out._lists = dict(self._values), dict(self._lists)
+        return out
+
+
 class Mapper:
     """Maps chunks one after the other, keeping the registries and counts an import report needs."""
 
@@ -332,7 +381,7 @@ class Mapper:
         self.single = single  # --into: the dump must hold one platform
         self.platforms = Registry()
         self.read_by_platform: Counter = Counter()  # platform id -> rows read
-        self.dropped: Counter = Counter()  # (platform id or -1, reason) -> rows
+        self.dropped: Counter = Counter()  # (platform id, reason) -> rows
         self.harm_map = Registry()  # (category, evidence, value, harm)
         self.unknown = Registry(none=())  # tuple of (field, value) pairs
         self.territories = Registry()  # tuple of codes
@@ -342,12 +391,11 @@ class Mapper:
         self.sources: list[SourceStats] = []
         self.keys = Keys()
         self.rows_read = 0
-        self._text_rule_ids = [r.ref_id for r in m.text_rules]
 
     # -------------------------------------------------------------------------------- one chunk
 
     def map(self, source: str, t: pa.Table, first_row: int, file: int = 0) -> pa.Table | None:
-        """The staged actions (with the AUX columns) of the chunk's kept statements; None when none is kept.
+        """The actions of the chunk's kept statements with the AUX columns; None when none is kept.
 
         ``first_row``: the file row of the chunk's first statement; ``file``: the index of its input file."""
         m = self.m
@@ -359,93 +407,81 @@ class Mapper:
         n = t.num_rows
         if n == 0:
             return None
-        cols = {c: _single(t.column(c)) if c in t.column_names else _empty(n) for c in m.full}
+        c = _Chunk({col: _single(t.column(col)) if col in t.column_names else _empty(n) for col in m.full}, n)
         self.rows_read += n
         stats.rows += n
 
         # platform of every row (every platform is counted, and its platform_uid shapes, for the namespace check)
-        codes, names = _encode(cols["platform_name"])
-        plat = self.platforms.ids_of([s.strip() for s in names.to_pylist()])[codes]
+        plat = self.platforms.ids_of(c.values("platform_name"))[c.codes("platform_name")]
         self.read_by_platform.update(dict(zip(*np.unique(plat, return_counts=True), strict=True)))
-        shape_codes, shapes = _encode(
-            pc.replace_substring_regex(pc.utf8_slice_codeunits(cols["platform_uid"], 0, 3), "[0-9]", "9")
-        )
-        shape = self.shapes.ids_of(shapes.to_pylist())[shape_codes]
-        key, count = np.unique(plat.astype(np.int64) << 32 | shape.astype(np.int64), return_counts=True)
-        for k, c in zip(key.tolist(), count.tolist(), strict=True):
-            self.shape_counts[(k >> 32, k & 0xFFFFFFFF)] += c
-        version = self._versions(cols, stats)
-        rows = first_row + np.arange(n)
         if self.single:
             seen = [self.platforms.values[p] for p in self.read_by_platform if self.platforms.values[p]]
             if len(seen) > 1:
                 raise _several(seen)
+        prefix_codes, prefixes = _encode(pc.utf8_slice_codeunits(c.cols["platform_uid"], 0, 3))
+        shapes = pc.replace_substring_regex(prefixes, "[0-9]", "9").to_pylist()
+        shape = self.shapes.ids_of(shapes)[prefix_codes]
+        key, count = np.unique(plat.astype(np.int64) << 32 | shape.astype(np.int64), return_counts=True)
+        for k, cnt in zip(key.tolist(), count.tolist(), strict=True):
+            self.shape_counts[(k >> 32, k & 0xFFFFFFFF)] += cnt
+        version = self._versions(c, stats)
+        rows = first_row + np.arange(n)
 
         # the wanted platform's rows
         if self.only is not None:
             wanted = plat == self.platforms.id(self.only)
             if not wanted.any():
                 return None
-            if not wanted.all():
-                sel = pa.array(np.flatnonzero(wanted))
-                cols = {c: a.take(sel) for c, a in cols.items()}
-                plat, shape, version = plat[wanted], shape[wanted], version[wanted]
-                rows = rows[wanted]
+            c = c.select(wanted)
+            plat, shape, version, rows = plat[wanted], shape[wanted], version[wanted], rows[wanted]
 
-        ok, dates = self._validate(cols, plat)
+        ok, dates = self._validate(c, plat)
+        if not ok.any():
+            return None
         if not ok.all():
-            if not ok.any():
-                return None
-            sel = pa.array(np.flatnonzero(ok))
-            cols = {c: a.take(sel) for c, a in cols.items()}
+            c = c.select(ok)
             plat, shape, rows, version = plat[ok], shape[ok], rows[ok], version[ok]
             dates = {k: v[ok] for k, v in dates.items()}
-        return self._mapped(cols, plat, shape, rows, version, dates, src)
+        return self._mapped(c, plat, shape, rows, version, dates, src)
 
     # -------------------------------------------------------------------------------- schema version
 
-    def _versions(self, cols: dict[str, pa.Array], stats: SourceStats) -> np.ndarray:
+    def _versions(self, c: _Chunk, stats: SourceStats) -> np.ndarray:
         """Schema version of each row: v1-only or v2-only values decide, else the creation date."""
         m = self.m
 
-        def marks(arr: pa.Array, table: dict, is_list: bool) -> np.ndarray:
-            codes, values = _encode(arr)
-            out = np.zeros(len(values), dtype=np.int8)
-            for i, v in enumerate(values.to_pylist()):
-                items = (parse_list(v) or ()) if is_list else (v.strip(),)
-                for item in items:
+        def marks(col: str, table: dict, is_list: bool) -> np.ndarray:
+            distinct = c.lists(col) if is_list else [(v,) for v in c.values(col)]
+            out = np.zeros(len(distinct), dtype=np.int8)
+            for i, items in enumerate(distinct):
+                for item in items or ():
                     version = table.get(item, (None, None))[1]
                     if version:
                         out[i] |= version  # 1 = v1 only, 2 = v2 only, 3 = both
-            return out[codes]
+            return out[c.codes(col)]
 
-        mark = marks(cols["category"], m.categories, False)
-        mark |= marks(cols["category_addition"], m.categories, True)
-        mark |= marks(cols["category_specification"], m.keywords, True)
-        when = self._dates(cols["created_at"])
+        mark = marks("category", m.categories, False)
+        mark |= marks("category_addition", m.categories, True)
+        mark |= marks("category_specification", m.keywords, True)
+        when = _timestamps_us(c.cols["created_at"])
         missing = when == _NAT
         if missing.any():
-            when = np.where(missing, self._dates(cols["application_date"]), when)
+            when = np.where(missing, _timestamps_us(c.cols["application_date"]), when)
         by_date = np.where((when != _NAT) & (when < m.v2_from_us), 1, 2)
         version = np.where(mark == 0, by_date, np.where(mark == 1, 1, 2))
         how = np.where(mark == 0, 0, np.where(mark == 3, 2, 1))
         labels = ("date", "values", "values of both schemas")
         key, count = np.unique(version * 4 + how, return_counts=True)
-        for k, c in zip(key.tolist(), count.tolist(), strict=True):
-            stats.versions[(k // 4, labels[k % 4])] += c
+        for k, cnt in zip(key.tolist(), count.tolist(), strict=True):
+            stats.versions[(k // 4, labels[k % 4])] += cnt
         return version
-
-    def _dates(self, arr: pa.Array) -> np.ndarray:
-        codes, values = _encode(arr)
-        return _timestamps_us(values.to_pylist())[codes]
 
     # -------------------------------------------------------------------------------- validity
 
-    def _validate(self, cols: dict[str, pa.Array], plat: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def _validate(self, c: _Chunk, plat: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Rows to keep, and the parsed dates; every dropped row is counted under its first reason."""
         m = self.m
-        n = len(plat)
-        reason = np.zeros(n, dtype=np.int16)
+        reason = np.zeros(c.n, dtype=np.int16)
         reasons: list[str] = []
 
         def flag(mask: np.ndarray, why: str) -> None:
@@ -453,48 +489,42 @@ class Mapper:
             reason[(reason == 0) & mask] = len(reasons)
 
         for col in m.required:
-            flag(_np(pc.match_substring_regex(cols[col], _BLANK)), f"invalid: empty required field {col}")
-        parsed: dict[str, tuple[np.ndarray, list]] = {}
-        for col in m.lists:
-            codes, values = _encode(cols[col])
-            lists = [parse_list(v) for v in values.to_pylist()]
-            parsed[col] = (codes, lists)
-        no_decision = np.ones(n, dtype=bool)
+            flag(_np(pc.match_substring_regex(c.cols[col], _BLANK)), f"invalid: empty required field {col}")
+        no_decision = np.ones(c.n, dtype=bool)
         for col in DECISIONS:
-            if col in parsed:
-                codes, lists = parsed[col]  # a malformed list is reported as such, not as "no decision"
-                filled = np.array([v is None or bool(v) for v in lists], dtype=bool)[codes]
+            if col in m.lists:  # a malformed list is reported as such, not as "no decision"
+                filled = np.array([v is None or bool(v) for v in c.lists(col)], dtype=bool)[c.codes(col)]
             else:
-                filled = ~_np(pc.match_substring_regex(cols[col], _BLANK))
+                filled = np.array([bool(v) for v in c.values(col)], dtype=bool)[c.codes(col)]
             no_decision &= ~filled
         flag(no_decision, "invalid: no decision_* field filled")
         for col in m.lists:
-            codes, lists = parsed[col]
-            flag(np.array([v is None for v in lists], dtype=bool)[codes], f"invalid: malformed JSON list in {col}")
+            flag(
+                np.array([v is None for v in c.lists(col)], dtype=bool)[c.codes(col)],
+                f"invalid: malformed JSON list in {col}",
+            )
         dates = {}
         for col in ("content_date", "application_date"):
-            codes, values = _encode(cols[col])
-            text = values.to_pylist()
-            us = _timestamps_us(text)
-            bad = np.array([u == _NAT and t.strip() != "" for u, t in zip(us, text, strict=True)], dtype=bool)
-            flag(bad[codes], f"invalid: unreadable {col}")
-            dates[col] = us[codes]
+            us = _timestamps_us(c.cols[col])
+            blank = _np(pc.match_substring_regex(c.cols[col], _BLANK))
+            flag((us == _NAT) & ~blank, f"invalid: unreadable {col}")
+            dates[col] = us
         both = (dates["content_date"] != _NAT) & (dates["application_date"] != _NAT)
         flag(
             both & (dates["application_date"] < dates["content_date"]), "invalid: application_date before content_date"
         )
         if reason.any():
             key, count = np.unique(plat.astype(np.int64) * 64 + reason, return_counts=True)
-            for k, c in zip(key.tolist(), count.tolist(), strict=True):
+            for k, cnt in zip(key.tolist(), count.tolist(), strict=True):
                 if k % 64:
-                    self.dropped[(k // 64, reasons[k % 64 - 1])] += c
+                    self.dropped[(k // 64, reasons[k % 64 - 1])] += cnt
         return reason == 0, dates
 
     # -------------------------------------------------------------------------------- mapping
 
     def _mapped(
         self,
-        cols: dict[str, pa.Array],
+        c: _Chunk,
         plat: np.ndarray,
         shape: np.ndarray,
         rows: np.ndarray,
@@ -503,25 +533,22 @@ class Mapper:
         src: int,
     ) -> pa.Table:
         m = self.m
-        n = len(plat)
-        # the lists were parsed on the rows before the validity filter: re-encode on the kept rows
-        enc = {c: _encode(cols[c]) for c in ("category", *m.lists, "source_type", "automated_detection")}
-        enc["automated_decision"] = _encode(cols["automated_decision"])
-        for c in ("decision_monetary", "decision_provision", "decision_account"):
-            enc[c] = _encode(cols[c])
-        lists = {c: [parse_list(v) or () for v in enc[c][1].to_pylist()] for c in m.lists}
+        n = c.n
+        lists = {col: [v or () for v in c.lists(col)] for col in m.lists}
 
         # harm: (category, specification, addition, first matching text rule)
         rank = np.full(n, np.iinfo(np.int16).max, dtype=np.int16)
         for fld in m.text_fields:
-            codes, values = _encode(cols[fld])
+            codes, values = c.enc(fld)
             r = m.text_ranks(values)[codes]
             rank = np.where((r >= 0) & (r < rank), r, rank)
         rank = np.where(rank == np.iinfo(np.int16).max, -1, rank)
-        cat_codes, cat_values = enc["category"]
-        cats = [v.strip() for v in cat_values.to_pylist()]
-        spec_codes = enc["category_specification"][0]
-        add_codes = enc["category_addition"][0]
+        cat_codes, spec_codes, add_codes = (
+            c.codes("category"),
+            c.codes("category_specification"),
+            c.codes("category_addition"),
+        )
+        cats = c.values("category")
         labels, first = _factorize(cat_codes, spec_codes, add_codes, rank.astype(np.int64) + 1)
         harm_of, map_of, source_category, harm_unknown = [], [], [], []
         for row in first.tolist():
@@ -535,47 +562,43 @@ class Mapper:
             map_of.append(mid)
             source_category.append(sc)
             harm_unknown.append(unk)
-        harm = pa.array(harm_of, pa.string()).take(pa.array(labels))
+        at = pa.array(labels)
+        harm = pa.array(harm_of, pa.string()).take(at)
         map_id = np.array(map_of, dtype=np.int32)[labels]
-        src_cat = pa.array(source_category, pa.string()).take(pa.array(labels))
+        src_cat = pa.array(source_category, pa.string()).take(at)
 
         # detection source (source_type x automated_detection), decision maker
-        st_codes, st_values = enc["source_type"]
-        ad_codes, ad_values = enc["automated_detection"]
+        st_codes, ad_codes = c.codes("source_type"), c.codes("automated_detection")
         d_labels, d_first = _factorize(st_codes, ad_codes)
-        st_list, ad_list = [v.strip() for v in st_values.to_pylist()], ad_values.to_pylist()
+        st_list, ad_list = c.values("source_type"), c.values("automated_detection")
         det, det_unknown = [], []
         for row in d_first.tolist():
             value = st_list[st_codes[row]]
             rule = m.detection.get(value)
-            automated = ad_list[ad_codes[row]].strip().lower() in ("yes", "true", "1")
+            automated = ad_list[ad_codes[row]].lower() in ("yes", "true", "1")
             det.append((rule[0] if automated else rule[1]) if rule else "user_report")
             det_unknown.append(() if rule else (("source_type", value),))
         detection = pa.array(det, pa.string()).take(pa.array(d_labels))
-        dec_codes, dec_values = enc["automated_decision"]
-        dec_list = [v.strip() for v in dec_values.to_pylist()]
+        dec_codes, dec_list = c.codes("automated_decision"), c.values("automated_decision")
         decider = pa.array([m.decision_by.get(v, "hybrid") for v in dec_list], pa.string()).take(pa.array(dec_codes))
         dec_unknown = [() if v in m.decision_by else (("automated_decision", v),) for v in dec_list]
 
         # action, by precedence over the four decision fields
-        vis_codes = enc["decision_visibility"][0]
-        a_labels, a_first = _factorize(vis_codes, *(enc[c][0] for c in DECISIONS[1:]))
+        vis_codes = c.codes("decision_visibility")
+        a_labels, a_first = _factorize(vis_codes, *(c.codes(col) for col in DECISIONS[1:]))
         known = {k for k, _ in m.actions}
-        other_values = {c: [v.strip() for v in enc[c][1].to_pylist()] for c in DECISIONS[1:]}
         act, act_unknown = [], []
         for row in a_first.tolist():
             present = set(lists["decision_visibility"][vis_codes[row]])
-            present |= {other_values[c][enc[c][0][row]] for c in DECISIONS[1:]} - {""}
+            present |= {c.values(col)[c.codes(col)[row]] for col in DECISIONS[1:]} - {""}
             act.append(next((a for k, a in m.actions if k in present), "restrict"))
             act_unknown.append(tuple(("decision", v) for v in sorted(present - known)))
         action = pa.array(act, pa.string()).take(pa.array(a_labels))
 
         # surface, Malaysian scope
-        ct_codes = enc["content_type"][0]
         surfaces = [v[0].removeprefix("CONTENT_TYPE_").lower() if v else "unknown" for v in lists["content_type"]]
-        surface = pa.array(surfaces, pa.string()).take(pa.array(ct_codes))
-        ts_codes = enc["territorial_scope"][0]
-        scopes = lists["territorial_scope"]
+        surface = pa.array(surfaces, pa.string()).take(pa.array(c.codes("content_type")))
+        ts_codes, scopes = c.codes("territorial_scope"), lists["territorial_scope"]
         if self.territory is None:
             in_scope = np.ones(n, dtype=bool)
         else:
@@ -592,18 +615,21 @@ class Mapper:
             | np.array([bool(u) for u in act_unknown])[a_labels]
         )
         if any_unknown.any():
-            at = np.flatnonzero(any_unknown)
-            u_labels, u_first = _factorize(labels[at], d_labels[at], dec_codes[at].astype(np.int64), a_labels[at])
+            where = np.flatnonzero(any_unknown)
+            u_labels, u_first = _factorize(
+                labels[where], d_labels[where], dec_codes[where].astype(np.int64), a_labels[where]
+            )
             profiles = []
-            for r in at[u_first].tolist():
+            for r in where[u_first].tolist():
                 pairs = {*harm_unknown[labels[r]], *det_unknown[d_labels[r]], *dec_unknown[dec_codes[r]]}
                 profiles.append(self.unknown.id(tuple(sorted(pairs | set(act_unknown[a_labels[r]])))))
-            u_ids[at] = np.array(profiles, dtype=np.int32)[u_labels]
+            u_ids[where] = np.array(profiles, dtype=np.int32)[u_labels]
 
         # platform consistency: the host of the reference URL
-        h_codes, h_values = _encode(cols["decision_ground_reference_url"])
-        host = self.hosts.ids_of([_host(v) for v in h_values.to_pylist()])[h_codes]
-
+        host = self.hosts.ids_of([_host(v) for v in c.values("decision_ground_reference_url")])[
+            c.codes("decision_ground_reference_url")
+        ]
+        cols = c.cols
         rationale = _join_present(
             [cols["decision_facts"], cols["illegal_content_explanation"], cols["incompatible_content_explanation"]]
         )
@@ -617,13 +643,14 @@ class Mapper:
         def stamp(us: np.ndarray) -> pa.Array:
             return pa.array(us, type=pa.int64(), mask=us == _NAT).cast(ts)
 
+        decided = dates["application_date"]
         table = pa.table(
             {
                 "action_id": cols["platform_uid"],
                 "category": harm,
                 "surface": surface,
                 "detected_at": stamp(dates["content_date"]),
-                "actioned_at": stamp(dates["application_date"]),
+                "actioned_at": stamp(decided),
                 "detection_source": detection,
                 "decision_by": decider,
                 "action": action,
@@ -641,6 +668,8 @@ class Mapper:
                 "_host": pa.array(host),
                 "_src": pa.array(np.full(n, src, dtype=np.int32)),
                 "_row": pa.array(rows.astype(np.int32)),
+                "_scope": pa.array(in_scope.astype(np.int8)),
+                "_day": pa.array((decided // 86_400_000_000).astype(np.int32)),
             }
         )
         self._keys(cols, plat, rows, src)

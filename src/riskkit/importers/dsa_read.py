@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from riskkit.exceptions import ParameterError, RiskkitError
 
 WHOLE_FILE_BYTES = 256 << 20
-BLOCK_BYTES = 16 << 20
+BLOCK_BYTES = 1 << 20
 SKIPPED_SUFFIXES = (".sha1",)
 READABLE_SUFFIXES = (".csv", ".zip", ".parquet")
 
