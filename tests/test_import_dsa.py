@@ -109,7 +109,9 @@ def test_v2_full_dump_maps_every_field(tmp_path):
         "remove",
     )
     assert scam["surface"] == "text" and bool(scam["in_malaysia"])
-    assert scam["actioned_at"] == pd.Timestamp("2025-08-03T00:00:00Z")
+    assert scam["actioned_at"] == pd.Timestamp("2025-08-03T00:00:00Z")  # application_date: the decision
+    assert scam["content_posted_at"] == pd.Timestamp("2025-08-01T00:00:00Z")  # content_date
+    assert a["detected_at"].isna().all()  # a statement of reasons has no detection time
     assert scam["policy_ref"] == "Community Guidelines 4.2"
     assert scam["rationale"] == "Phishing link | Link to a fake bank login page"
     assert scam["source_category"] == "STATEMENT_CATEGORY_SCAMS_AND_FRAUD/KEYWORD_PHISHING"
@@ -132,6 +134,7 @@ def test_v2_full_dump_maps_every_field(tmp_path):
     assert label["rationale"] == BIDI  # non-ASCII and bidi controls intact; empty parts left out
     meta = yaml.safe_load((tmp_path / "pack" / "datapack.yaml").read_text())
     assert meta["time_resolution"] == "day" and meta["platform"]["name"] == "Contoh"
+    assert meta["time_basis"] == "decision"
     assert meta["import"]["mapping"] == "dsa-import 2.0.0"
     assert validate_datapack(tmp_path / "pack").ok
     assert_adds_up(report_of(tmp_path / "pack"))
@@ -728,3 +731,62 @@ def test_imported_pack_runs_metrics_and_a_cycle(tmp_path):
     html = (result.folder / "01_systemic_risk_assessment.html").read_text()
     assert "day: times to action are only as precise as a day" in html
     assert "not available (no `users` table)" in html
+    assert "statements of reasons carry no detection time" in html
+
+
+# ------------------------------------------------------------------------------------------- dates (time basis)
+
+
+def test_cycles_follow_decision_dates_and_nothing_runs_from_posting(tmp_path):
+    """Statements all decided in August 2025 about content posted in 2023: they are 2025-H2 decisions; time to
+    action and detection-based clocks are not available; the content's age is its own informational metric."""
+    dump = write_zip_of_zips(tmp_path / "sor-global-2025-08-05-full.zip", [multi_platform_rows()])
+    run([dump], tmp_path / "packs")
+    for name, decisions in (("contoh", 31), ("gambar", 25)):
+        pack = riskkit.load_datapack(tmp_path / "packs" / name)
+        assert pack.meta.time_basis == "decision" and pack.meta.cohort_column == "actioned_at"
+        assert pack.actions["detected_at"].isna().all()
+        m = compute(pack, "2025-H2", library=LIB)
+        assert m.value("decisions", scope="global") == decisions
+        assert compute(pack, "2023-H1", library=LIB).value("decisions", scope="global") == 0
+        for metric in ("tta_median_h", "tta_p90_h", "tta_p99_h", "open_at_cycle_end"):
+            assert m.unavailable[metric] == "not available: statements of reasons carry no detection time"
+            assert m.row(metric) is None
+        clocks = [k for k in m.unavailable if k.startswith("sla.")]
+        assert clocks and all(m.unavailable[k].endswith("carry no detection time") for k in clocks)
+        assert not any(
+            str(k).startswith("sla.") for k in m.table.loc[m.table["metric"].str.startswith("sla."), "metric"]
+        )
+    gambar = compute(riskkit.load_datapack(tmp_path / "packs" / "gambar"), "2025-H2", library=LIB)
+    # posted 2023-05-01, decided 2025-08-04: 826 days, beyond the 90-day minute histogram (hourly bins)
+    assert gambar.value("content_age_at_decision_median_h", scope="global") == 826 * 24
+    contoh = compute(riskkit.load_datapack(tmp_path / "packs" / "contoh"), "2025-H2", library=LIB)
+    assert contoh.value("content_age_at_decision_median_h", scope="global") == 3 * 24  # posted 08-01, decided 08-04
+
+
+def test_time_basis_is_part_of_the_contract(tmp_path):
+    action = {
+        "action_id": "A1",
+        "category": "other",
+        "surface": "text",
+        "detected_at": "",
+        "actioned_at": "2025-08-03T00:00:00Z",
+        "detection_source": "user_report",
+        "decision_by": "human",
+        "action": "remove",
+        "in_malaysia": "true",
+        "rationale": "",
+        "policy_ref": "",
+        "content_posted_at": "2025-08-05T00:00:00Z",  # after the decision: a time-order error
+    }
+    meta = {**BASE_META, "time_basis": "decision"}
+    report = validate_datapack(make_pack(tmp_path / "decision", {"actions": [action]}, meta=meta))
+    assert [(p.kind, p.column) for p in report.problems if p.severity == "error"] == [("time_order", "actioned_at")]
+    fixed = {**action, "content_posted_at": "2025-08-01T00:00:00Z"}
+    assert validate_datapack(make_pack(tmp_path / "ok", {"actions": [fixed]}, meta=meta)).ok
+    detection = validate_datapack(make_pack(tmp_path / "detection", {"actions": [fixed]}))
+    assert [(p.kind, p.column) for p in detection.problems if p.severity == "error"] == [("empty_value", "detected_at")]
+    wrong = validate_datapack(
+        make_pack(tmp_path / "wrong", {"actions": [fixed]}, meta={**BASE_META, "time_basis": "x"})
+    )
+    assert any(p.column == "time_basis" and "detection, decision" in p.expected for p in wrong.problems)

@@ -67,6 +67,12 @@ class PackMeta:
     sla_overrides: Mapping[str, Any] = field(default_factory=dict)
     high_risk_periods: tuple[HighRiskPeriod, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
+    time_basis: str = "detection"
+
+    @property
+    def cohort_column(self) -> str:
+        """The actions column that puts an action in a cycle: detected_at, or actioned_at with time_basis decision."""
+        return "actioned_at" if self.time_basis == "decision" else "detected_at"
 
 
 @dataclass
@@ -145,7 +151,7 @@ def pack_from_frames(
     tz = ZoneInfo(parsed.timezone) if parsed.timezone else None
     typed: dict[str, pd.DataFrame] = {}
     for name, frame in tables.items():
-        table = schema.table(name)
+        table = schema.for_time_basis(schema.table(name), parsed.time_basis)
         ctx = _Ctx(report, f"{name} (in memory)", 1, tz, parsed.as_of)
         df = _typed_frame(frame.copy(), list(frame.columns), table, ctx, header_row=None)
         if df is not None:
@@ -241,6 +247,7 @@ def _read(path: Path, as_of: str | datetime | None, columns: Mapping[str, Sequen
         name: schema.table(name) if columns.get(name) is None else _projected(schema.table(name), columns[name], report)
         for name in files
     }
+    contracts = {name: schema.for_time_basis(t, meta.time_basis) for name, t in contracts.items()}
 
     def read_one(name: str) -> tuple[pd.DataFrame | None, ValidationReport]:
         # each table gets its own report so parallel reading stays deterministic; merged in table order below
@@ -400,6 +407,10 @@ def _parse_meta(raw: Any, report: ValidationReport, as_of: str | datetime | None
     if resolution not in schema.TIME_RESOLUTIONS:
         bad("time_resolution", resolution, "one of " + ", ".join(schema.TIME_RESOLUTIONS))
         resolution = "second"
+    basis = raw.get("time_basis", "detection")
+    if basis not in schema.TIME_BASES:
+        bad("time_basis", basis, "one of " + ", ".join(schema.TIME_BASES))
+        basis = "detection"
     unit = raw.get("age_verified_unit")
     if unit is not None and unit not in ("share", "count"):
         bad("age_verified_unit", unit, "share or count")
@@ -433,6 +444,7 @@ def _parse_meta(raw: Any, report: ValidationReport, as_of: str | datetime | None
         sla_overrides=overrides,
         high_risk_periods=periods,
         raw=raw,
+        time_basis=str(basis),
     )
 
 

@@ -8,7 +8,7 @@ keys here are riskkit's own stable identifiers, which the frameworks map.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 CONTRACT_VERSION = 1
@@ -55,6 +55,9 @@ UNDER_16_AGE_BANDS = ("under_13", "13_15")
 AUDIT_STATUSES = ("met", "partial", "not_met", "not_applicable", "to_review")
 SERVICE_TYPES = ("social_media", "messaging", "hybrid")
 TIME_RESOLUTIONS = ("second", "minute", "hour", "day")
+#: datapack.yaml ``time_basis``: what the actions' times are. ``decision``: the source records when a decision was
+#: taken, not when the item was detected (e.g. DSA statements of reasons) — detected_at may be empty.
+TIME_BASES = ("detection", "decision")
 
 Kind = Literal["id", "string", "text", "timestamp", "month", "date", "enum", "bool", "int", "float", "list"]
 
@@ -174,9 +177,27 @@ ACTIONS_TABLE = Table(
         _opt("views_before_action", "int", "Views of the item before the action.", minimum=0),
         _opt("reported_to_authority", "bool", "Whether it was reported to law enforcement."),
         _opt("source_category", "text", "Category as the source system gave it (e.g. a DSA category), kept on import."),
+        _opt(
+            "content_posted_at",
+            "timestamp",
+            "When the content was posted or the account created (e.g. a DSA content_date); informational, never the "
+            "start of time to action.",
+        ),
     ),
-    time_orders=(TimeOrder("detected_at", "actioned_at"),),
+    time_orders=(TimeOrder("detected_at", "actioned_at"), TimeOrder("content_posted_at", "actioned_at")),
 )
+
+#: Columns that may be empty when datapack.yaml says ``time_basis: decision`` (the source has no detection time).
+DECISION_BASIS_NULLABLE: dict[str, tuple[str, ...]] = {"actions": ("detected_at",)}
+
+
+def for_time_basis(t: Table, basis: str) -> Table:
+    """The table's contract under a pack's ``time_basis`` (with ``decision``, detected_at may be empty)."""
+    names = DECISION_BASIS_NULLABLE.get(t.name, ()) if basis == "decision" else ()
+    if not names:
+        return t
+    return replace(t, columns=tuple(replace(c, nullable=True) if c.name in names else c for c in t.columns))
+
 
 REPORTS_TABLE = Table(
     name="reports",
@@ -362,6 +383,11 @@ DATAPACK_YAML_FIELDS: tuple[MetaField, ...] = (
     MetaField("audits.<name>", "Questionnaire file of each audit (default: audits/<name>.csv)."),
     MetaField("age_verified_unit", "share or count (default: inferred, share if every value <= 1)."),
     MetaField("time_resolution", "second (default), minute, hour or day: how precise the timestamps are."),
+    MetaField(
+        "time_basis",
+        "detection (default) or decision: with decision (e.g. DSA statements of reasons) actions are decisions with no "
+        "detection time — detected_at may be empty, cycles follow actioned_at, time to action is not available.",
+    ),
     MetaField("surfaces", "Optional list of the platform's surfaces; if given, actions.surface must use them."),
     MetaField(
         "sla_overrides", "Per-clock overrides of the SLA policy (hours, source), see frameworks/sla_policy.yaml."

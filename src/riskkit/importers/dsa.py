@@ -565,6 +565,7 @@ def _write_pack_files(result: ImportResult, pack: _Pack, service_type: str) -> N
         "platform": {"name": pack.name, "service_type": service_type},
         "as_of": r.as_of,
         "time_resolution": "day",
+        "time_basis": "decision",
         "tables": {"actions": "actions.parquet"},
         "import": _provenance(result),
     }
@@ -576,7 +577,8 @@ def _provenance(result: ImportResult) -> dict[str, Any]:
         "source": "DSA statements of reasons",
         "mapping": result.mapping_version,
         "riskkit": __version__,
-        "note": "content_date to application_date: time from posting to action, in whole days",
+        "note": "application_date is the decision time (actioned_at, whole days); a statement of reasons has no "
+        "detection time (detected_at empty, time_basis: decision); content_date is content_posted_at",
         "inputs": result.inputs,
         "report": "import_report.json",
     }
@@ -693,6 +695,7 @@ def _merge_into(result: ImportResult, work: Path, pack: Path, meta: dict[str, An
     merged = dict(meta)
     merged["tables"] = {**(meta.get("tables") or {}), "actions": "actions.parquet"}
     merged["time_resolution"] = "day"
+    merged["time_basis"] = "decision"
     merged["import"] = _provenance(result)
     current = _timestamp(meta.get("as_of"))
     imported = pd.Timestamp(r.as_of) if r.as_of else None

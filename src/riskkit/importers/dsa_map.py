@@ -649,7 +649,7 @@ class Mapper:
                 "action_id": cols["platform_uid"],
                 "category": harm,
                 "surface": surface,
-                "detected_at": stamp(dates["content_date"]),
+                "detected_at": pa.nulls(n, ts),  # a statement of reasons has no detection time
                 "actioned_at": stamp(decided),
                 "detection_source": detection,
                 "decision_by": decider,
@@ -659,6 +659,7 @@ class Mapper:
                 "policy_ref": policy,
                 "content_id": cols["uuid"],
                 "source_category": src_cat,
+                "content_posted_at": stamp(dates["content_date"]),
                 "_platform": pa.array(plat.astype(np.int32)),
                 "_map": pa.array(map_id),
                 "_unknown": pa.array(u_ids),
