@@ -158,24 +158,37 @@ def _cmd_pdf(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_dsa(args: argparse.Namespace) -> int:
-    from riskkit.importers.dsa import import_dsa
+    from riskkit.importers.dsa import import_dsa, list_platforms
+
+    if args.list_platforms:
+        counts = list_platforms(args.inputs)
+        width = max([len("platform_name"), *map(len, counts)])
+        print(f"{'platform_name':<{width}}  statements")
+        for name, n in counts.most_common():
+            print(f"{name:<{width}}  {n:>10,}")
+        print(f"{len(counts)} platform(s), {sum(counts.values()):,} statements (no pack written)")
+        return EXIT_OK
     from riskkit.pack import validate_datapack
 
     library = _library(args)
-    report = import_dsa(
+    result = import_dsa(
         args.inputs,
         args.out,
+        library=library,
         into=args.into,
         platform=args.platform,
         territory=args.territory,
         service_type=args.service_type,
-        library=library,
     )
-    print(report.format())
-    pack = args.out or args.into
-    check = validate_datapack(pack, library=library)
-    print(check.summary_line())
-    return EXIT_OK if check.ok else EXIT_INVALID
+    print(result.format())
+    if result.layout == "into":
+        return EXIT_OK  # validated as a whole before anything was written
+    ok = True
+    for name, report in result.reports.items():
+        check = validate_datapack(report.folder, library=library)
+        print(f"{name}: {check.summary_line()}")
+        ok = ok and check.ok
+    return EXIT_OK if ok else EXIT_INVALID
 
 
 def _cmd_export_dsa(args: argparse.Namespace) -> int:
@@ -309,13 +322,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import another format as a data pack")
     formats = p.add_subparsers(dest="format", required=True, metavar="FORMAT")
-    d = formats.add_parser("dsa", help="DSA statements of reasons: dump CSV chunks, zip-of-zips or Parquet")
-    d.add_argument("inputs", nargs="+", metavar="INPUT", help="dump files (.csv, .zip, .parquet)")
+    d = formats.add_parser(
+        "dsa",
+        help="DSA statements of reasons: dump CSV chunks, zip-of-zips or Parquet",
+        description="Import DSA statements of reasons as data packs; every row read is accounted for in the "
+        "import report (printed, and written into each pack as import_report.md / .json).",
+    )
+    d.add_argument("inputs", nargs="+", metavar="INPUT", help="dump files (.csv, .zip, .parquet; .sha1 are skipped)")
     target = d.add_mutually_exclusive_group(required=True)
-    target.add_argument("--out", help="new pack folder to create")
+    target.add_argument("--out", help="new folder: the pack, or one pack per platform in subfolders")
     target.add_argument("--into", metavar="EXISTING_PACK", help="add the actions table to an existing pack")
-    d.add_argument("--platform", help="the platform_name to import when the dump holds several")
-    d.add_argument("--territory", default="MY", help="ISO code marking Malaysian scope in territorial_scope, or 'all'")
+    target.add_argument(
+        "--list-platforms", action="store_true", help="print the platform names in the dump with counts (no pack)"
+    )
+    d.add_argument(
+        "--platform",
+        metavar="NAME|all",
+        help="import only this platform_name; 'all' = one pack per platform under --out (the default when the dump "
+        "holds several platforms)",
+    )
+    d.add_argument(
+        "--territory",
+        default="MY",
+        metavar="CODES|all",
+        help="ISO 3166-1 alpha-2 code(s), e.g. MY or MY,SG: a statement is in Malaysian scope when its "
+        "territorial_scope lists one; 'all' when every statement concerns Malaysia (default MY)",
+    )
     d.add_argument("--service-type", default="social_media", choices=("social_media", "messaging", "hybrid"))
     _frameworks_option(d)
     d.set_defaults(func=_cmd_import_dsa)

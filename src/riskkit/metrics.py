@@ -8,6 +8,7 @@ over chunks of a file larger than memory, or on a distributed engine (sum the pa
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ K = len(CATEGORIES)
 ALL = "all"
 CHUNK_ROWS = 1_000_000  # bounds the temporaries of one aggregation pass
 Z95 = 1.959963984540054
+#: Why time to action and detection-based clocks are not available for packs with ``time_basis: decision``.
+NO_DETECTION_TIME = "not available: statements of reasons carry no detection time"
 
 #: The columns compute() reads; pass to load_datapack(columns=...) to load large packs lean.
 REQUIRED_COLUMNS: dict[str, list[str]] = {
@@ -42,6 +45,7 @@ REQUIRED_COLUMNS: dict[str, list[str]] = {
         "in_malaysia",
         "rationale",
         "policy_ref",
+        "content_posted_at",
     ],
     "reports": [
         "received_at",
@@ -371,14 +375,21 @@ def compute(
 
     actions = pack.actions
     clocks = [c for c in policy.clocks if c.table == "actions"]
+    decision = pack.meta.time_basis == "decision"
+    if decision:  # the actions are decisions: nothing measured from detection, no open items
+        for name in ("tta_median_h", "tta_p90_h", "tta_p99_h", "open_at_cycle_end"):
+            unavailable[name] = NO_DETECTION_TIME
+        for clock in (c for c in clocks if c.start == "detected_at"):
+            unavailable[f"sla.{clock.ref_id}"] = NO_DETECTION_TIME
+        clocks = [c for c in clocks if c.start != "detected_at"]
     part = Partial()
     for chunk in _chunks(actions):
-        part = part + _aggregate_actions(chunk, periods, clocks, bins)
-    _finish_actions(out, part, clocks)
+        part = part + _aggregate_actions(chunk, periods, clocks, bins, pack.meta.cohort_column)
+    _finish_actions(out, part, clocks, decision)
 
     for name, fn in (
         ("reports", _reports),
-        ("appeals", _appeals),
+        ("appeals", functools.partial(_appeals, cohort=pack.meta.cohort_column)),
         ("authority_requests", _requests),
         ("users", _users),
         ("capacity", _capacity),
@@ -403,11 +414,14 @@ _PROACTIVE = np.array([s in ("automated", "proactive_human") for s in schema.DET
 _ACCOUNT = np.array([a in schema.ACCOUNT_ACTIONS for a in schema.ACTIONS])
 
 
-def _aggregate_actions(df: pd.DataFrame, periods: _Periods, clocks: list[Clock], bins: _Bins) -> Partial:
-    """Sums over one chunk of actions; see the registry for what each becomes."""
+def _aggregate_actions(
+    df: pd.DataFrame, periods: _Periods, clocks: list[Clock], bins: _Bins, cohort: str = "detected_at"
+) -> Partial:
+    """Sums over one chunk of actions; see the registry for what each becomes. ``cohort``: the column that puts an
+    action in a cycle (actioned_at for packs with time_basis: decision)."""
     detected = arrays.timestamps_us(df["detected_at"])
     actioned = arrays.timestamps_us(df["actioned_at"])
-    period = periods.index(detected)
+    period = periods.index(arrays.timestamps_us(df[cohort]) if cohort != "detected_at" else detected)
     groups = _Groups(period, arrays.codes(df["category"], CATEGORIES), df["in_malaysia"].fillna(False).to_numpy(bool))
     action = arrays.codes(df["action"], schema.ACTIONS)
     source = arrays.codes(df["detection_source"], schema.DETECTION_SOURCES)
@@ -432,6 +446,10 @@ def _aggregate_actions(df: pd.DataFrame, periods: _Periods, clocks: list[Clock],
     a["has_both"] = groups.count(enforced & _present(df["rationale"]) & _present(df["policy_ref"]))
     minutes = arrays.minutes_between(detected, np.where(actioned == arrays.NAT, detected, actioned))
     a["tta_hist"] = groups.hist(minutes, enforced & done, bins)
+    if "content_posted_at" in df.columns:  # informational: age of the content when decided (never time to action)
+        posted = arrays.timestamps_us(df["content_posted_at"])
+        age = arrays.minutes_between(np.where(posted == arrays.NAT, actioned, posted), actioned)
+        a["content_age_hist"] = groups.hist(age, enforced & done & (posted != arrays.NAT), bins)
     surface_codes, surface_levels = pd.factorize(df["surface"], use_na_sentinel=True)
     levels = max(len(surface_levels), 1)
     counts = groups.count(surface_codes >= 0, np.maximum(surface_codes, 0), levels)
@@ -603,14 +621,17 @@ def _emit_levels(
                     out.add(metric, SCOPES[s], label, (cur, None), (prev, None), dimension, str(level))
 
 
-def _finish_actions(out: _Rows, part: Partial, clocks: list[Clock]) -> None:
+def _finish_actions(out: _Rows, part: Partial, clocks: list[Clock], decision: bool = False) -> None:
     a = part.arrays
     _emit_count(out, "decisions", a["decisions"])
     _emit_count(out, "actions_enforced", a["enforced"])
     _emit_count(out, "accounts_actioned", a["accounts"])
     _emit_rate(out, "proactive_rate", a["proactive"], a["enforced"])
-    _emit_percentiles(out, {"tta_median_h": 0.5, "tta_p90_h": 0.9, "tta_p99_h": 0.99}, a["tta_hist"])
-    _emit_count(out, "open_at_cycle_end", a["open"])
+    if not decision:
+        _emit_percentiles(out, {"tta_median_h": 0.5, "tta_p90_h": 0.9, "tta_p99_h": 0.99}, a["tta_hist"])
+        _emit_count(out, "open_at_cycle_end", a["open"])
+    if "content_age_hist" in a:
+        _emit_percentiles(out, {"content_age_at_decision_median_h": 0.5}, a["content_age_hist"])
     for clock in clocks:
         _emit_clock(out, clock, a[f"sla_within:{clock.ref_id}"], a[f"sla_due:{clock.ref_id}"])
     _emit_rate(out, "record_rationale_share", a["has_rationale"], a["enforced"])
@@ -689,7 +710,9 @@ def _emit_clock(out: _Rows, clock: Clock, num: np.ndarray, den: np.ndarray, scop
             )
 
 
-def _appeals(out: _Rows, pack: DataPack, periods: _Periods, *, bins: _Bins, **_: Any) -> None:
+def _appeals(
+    out: _Rows, pack: DataPack, periods: _Periods, *, bins: _Bins, cohort: str = "detected_at", **_: Any
+) -> None:
     appeals = pack.require("appeals")
     actions = pack.actions
     pos = arrays.lookup(actions["action_id"], appeals["action_id"])
@@ -721,9 +744,8 @@ def _appeals(out: _Rows, pack: DataPack, periods: _Periods, *, bins: _Bins, **_:
     hist = decided_groups.hist(arrays.minutes_between(filed, np.where(decided_in, decided, filed)), decided_in, bins)
     _emit_percentiles(out, {"appeal_decision_median_h": 0.5}, hist)
 
-    # appeal rate: the cycle's enforcement actions appealed by the cycle end (distinct actions)
-    a_detected = arrays.timestamps_us(actions["detected_at"])
-    a_period = periods.index(a_detected)
+    # appeal rate: the cycle's enforcement actions appealed by the cycle end (distinct actions; cohort as for actions)
+    a_period = periods.index(arrays.timestamps_us(actions[cohort]))
     a_groups = _Groups(
         a_period, arrays.codes(actions["category"], CATEGORIES), actions["in_malaysia"].fillna(False).to_numpy(bool)
     )

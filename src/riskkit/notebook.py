@@ -60,6 +60,19 @@ class AuditView:
     findings: pd.DataFrame
     checks: pd.DataFrame
 
+    def score_sentence(self) -> str:
+        """The overall score and maturity in words; ``not available`` where no item was assessed."""
+        o = self.overall
+
+        def number(key: str, fmt: str) -> str:
+            value = o.get(key)
+            return "not available" if value is None or value != value else format(value, fmt)
+
+        return (
+            f"Overall score {number('score', '.0%')}; maturity mean {number('maturity_mean', '.2f')}, "
+            f"median {number('maturity_median', '.1f')}, minimum {number('maturity_min', '.0f')} (0–4)."
+        )
+
 
 def audit(result: CycleResult, name: str) -> AuditView:
     """The audit ``name`` of ``result`` (``child_safety``, …)."""

@@ -8,7 +8,7 @@ keys here are riskkit's own stable identifiers, which the frameworks map.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 CONTRACT_VERSION = 1
@@ -63,6 +63,9 @@ EU_MEMBER_STATES = (
     "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
 )  # fmt: skip
 EU_MEMBER_STATE_CODES = (*EU_MEMBER_STATES, "GR")
+#: datapack.yaml ``time_basis``: what the actions' times are. ``decision``: the source records when a decision was
+#: taken, not when the item was detected (e.g. DSA statements of reasons) — detected_at may be empty.
+TIME_BASES = ("detection", "decision")
 
 Kind = Literal["id", "string", "text", "timestamp", "month", "date", "enum", "bool", "int", "float", "list"]
 
@@ -195,9 +198,27 @@ ACTIONS_TABLE = Table(
             "conditions); the DSA report splits decisions by it.",
             enum=DECISION_GROUNDS,
         ),
+        _opt(
+            "content_posted_at",
+            "timestamp",
+            "When the content was posted or the account created (e.g. a DSA content_date); informational, never the "
+            "start of time to action.",
+        ),
     ),
-    time_orders=(TimeOrder("detected_at", "actioned_at"),),
+    time_orders=(TimeOrder("detected_at", "actioned_at"), TimeOrder("content_posted_at", "actioned_at")),
 )
+
+#: Columns that may be empty when datapack.yaml says ``time_basis: decision`` (the source has no detection time).
+DECISION_BASIS_NULLABLE: dict[str, tuple[str, ...]] = {"actions": ("detected_at",)}
+
+
+def for_time_basis(t: Table, basis: str) -> Table:
+    """The table's contract under a pack's ``time_basis`` (with ``decision``, detected_at may be empty)."""
+    names = DECISION_BASIS_NULLABLE.get(t.name, ()) if basis == "decision" else ()
+    if not names:
+        return t
+    return replace(t, columns=tuple(replace(c, nullable=True) if c.name in names else c for c in t.columns))
+
 
 REPORTS_TABLE = Table(
     name="reports",
@@ -399,11 +420,24 @@ DATAPACK_YAML_FIELDS: tuple[MetaField, ...] = (
     MetaField("audits.<name>", "Questionnaire file of each audit (default: audits/<name>.csv)."),
     MetaField("age_verified_unit", "share or count (default: inferred, share if every value <= 1)."),
     MetaField("time_resolution", "second (default), minute, hour or day: how precise the timestamps are."),
+    MetaField(
+        "time_basis",
+        "detection (default) or decision: with decision (e.g. DSA statements of reasons) actions are decisions with no "
+        "detection time — detected_at may be empty, cycles follow actioned_at, time to action is not available.",
+    ),
     MetaField("surfaces", "Optional list of the platform's surfaces; if given, actions.surface must use them."),
     MetaField(
         "sla_overrides", "Per-clock overrides of the SLA policy (hours, source), see frameworks/sla_policy.yaml."
     ),
     MetaField("high_risk_periods", "Declared high-risk periods: list of {name, start, end, categories}."),
+    MetaField("targets.<target>", "Your own value for a target of riskkit-targets: {value, source, confidence}."),
+    MetaField(
+        "sign_off", "Who prepared, reviewed and approved: {prepared_by, reviewed_by, approved_by} lists of people."
+    ),
+    MetaField(
+        "risk_overrides.<row>",
+        "The team's adjustment of a risk row: {likelihood, severity, response, justification, by}.",
+    ),
     MetaField("eu.service_name", "EU DSA report: the service's name in the EU (default: platform.name)."),
     MetaField("eu.provider_name", "EU DSA report: statutory or corporate name of the service provider."),
     MetaField(

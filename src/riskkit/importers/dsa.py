@@ -1,28 +1,31 @@
-"""Import DSA statements of reasons (Transparency Database daily dumps) as a riskkit data pack.
+"""Import DSA statements of reasons (Transparency Database daily dumps) as riskkit data packs.
 
-Reads dump CSV chunks, their zip-of-zips packaging and Parquet; detects the full or light variant by its columns
-and schema v1 or v2 by its values; maps every statement to a moderation action with ``frameworks/dsa-import.yaml``.
-Streams in chunks of 200,000 statements. What grows with the dump is duplicate detection: 26 bytes per statement
-(two 64-bit hashes, a file index, a row number), about 80 at the peak of the final sort — measured 990 MiB for
-5 M statements, so about 0.6 GB + 80 bytes per statement.
+Reads dump CSV chunks, their zip-of-zips packaging and Parquet (:mod:`.dsa_read`); maps every statement to a
+moderation action with ``frameworks/dsa-import.yaml`` (:mod:`.dsa_map`); writes one pack, one pack per platform,
+or the actions table of an existing pack; reports what happened to every row read (:mod:`.dsa_report`).
 
-Messy data is reported, never silent: exact duplicate rows are dropped and counted; the same id with different
-content is an error (nothing is written); unknown enumeration values are kept (as ``other`` or the nearest action)
-and counted per value; rows missing required fields, with malformed JSON lists or impossible dates are dropped and
-counted by reason. Text (including non-ASCII and bidirectional control characters) is kept intact.
+Streaming: chunks of at most 200,000 statements are mapped and staged to Parquet as they are read. What stays in
+memory per statement is its duplicate-check key: 34 bytes (three 64-bit hashes — uuid, content, platform_uid —,
+the platform, the source file and the row), plus the final sort's index at its peak.
+
+Messy data is reported, never silently fixed: exact duplicates are dropped and counted; the same uuid with
+different content, or the same platform_uid under two uuids, is an error naming both places (nothing written);
+unknown enumeration values are kept (as ``other`` or the nearest action) and counted per value; rows missing
+required fields, with malformed JSON lists or impossible dates are dropped and counted by reason; statements whose
+platform_uid namespace or reference URL belongs to another platform of the dump are kept and flagged. Text
+(including non-ASCII and bidirectional control characters) is kept byte for byte.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
+import difflib
 import json
+import os
 import re
 import shutil
-import zipfile
+import unicodedata
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,533 +37,717 @@ import pyarrow.parquet as pq
 import yaml
 
 from riskkit import __version__, schema
-from riskkit.exceptions import ParameterError, RiskkitError
+from riskkit.exceptions import ParameterError
+from riskkit.importers import dsa_read
+from riskkit.importers.dsa_map import AUX, MAPPING_ID, Mapper, Mapping, hash_strings
+from riskkit.importers.dsa_read import DsaImportError
+from riskkit.importers.dsa_report import DUPLICATE, EMPTY_PLATFORM, OTHER_PLATFORMS, ImportResult, PackReport
 from riskkit.library import Library
 
-MAPPING_ID = "dsa-import"
+__all__ = ["CHUNK_ROWS", "MAPPING_ID", "DsaImportError", "ImportResult", "import_dsa", "list_platforms"]
+
 CHUNK_ROWS = 200_000
-_LIST = re.compile(r'^\[\s*(?:"[^"\\]*"(?:\s*,\s*"[^"\\]*")*)?\s*\]$')
-REQUIRED = ("platform_uid", "category", "content_date", "application_date", "source_type", "automated_decision")
+#: A platform_uid shape is a platform's namespace when at least this share (and NAMESPACE_MIN rows) has it.
+NAMESPACE_SHARE = 0.05
+NAMESPACE_MIN = 20
+#: Words of platform names too generic to tell platforms apart in a URL.
+_GENERIC = {"store", "shop", "shopping", "play", "search", "online", "market", "marketplace", "services", "service"}
 
 
-class DsaImportError(RiskkitError):
-    """The dump cannot be imported as it is (conflicting ids, several platforms, no territorial scope…);
-    nothing is written."""
-
-
-@dataclass
-class ImportReport:
-    """What an import read, kept, dropped and how it mapped categories."""
-
-    inputs: list[dict[str, Any]] = field(default_factory=list)
-    variant: set[str] = field(default_factory=set)
-    schema_versions: Counter = field(default_factory=Counter)
-    rows_in: int = 0
-    rows_out: int = 0
-    dropped: Counter = field(default_factory=Counter)
-    unknown: Counter = field(default_factory=Counter)  # (field, value) -> count
-    mapping: Counter = field(default_factory=Counter)  # (category, keyword, harm) -> count
-    platforms: Counter = field(default_factory=Counter)
-    conflicts: list[str] = field(default_factory=list)
-    territory: str = "MY"
-    in_malaysia: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "riskkit": __version__,
-            "inputs": self.inputs,
-            "variant": sorted(self.variant),
-            "schema_versions": dict(self.schema_versions),
-            "rows_in": self.rows_in,
-            "rows_out": self.rows_out,
-            "in_malaysia": self.in_malaysia,
-            "territory": self.territory,
-            "dropped": dict(self.dropped),
-            "unknown_values": [{"field": f, "value": v, "rows": n} for (f, v), n in sorted(self.unknown.items())],
-            "category_mapping": [
-                {"category": c, "keyword": k, "harm": h, "rows": n} for (c, k, h), n in sorted(self.mapping.items())
-            ],
-            "platforms": dict(self.platforms),
-        }
-
-    def format(self) -> str:
-        lines = [
-            f"read {self.rows_in:,} statements from {len(self.inputs)} input(s) "
-            f"({', '.join(sorted(self.variant)) or 'no'} variant; schema "
-            + ", ".join(f"v{v}: {n:,} rows" for v, n in sorted(self.schema_versions.items()))
-            + ")",
-            f"kept {self.rows_out:,} actions ({self.in_malaysia:,} in Malaysian scope, territory rule: {self.territory})",
-        ]
-        for reason, n in sorted(self.dropped.items()):
-            lines.append(f"  dropped {n:,}: {reason}")
-        for (fld, value), n in sorted(self.unknown.items()):
-            lines.append(f"  unknown {fld} value {value!r}: {n:,} row(s) kept, mapped to the default")
-        lines.append("category mapping (DSA category / keyword -> riskkit harm: rows):")
-        for (cat, kw, harm), n in sorted(self.mapping.items(), key=lambda kv: -kv[1]):
-            lines.append(f"  {cat}{' / ' + kw if kw else ''} -> {harm}: {n:,}")
-        return "\n".join(lines)
-
-    def markdown(self) -> str:
-        return "# DSA import report\n\n```\n" + self.format() + "\n```\n"
-
-
-# ------------------------------------------------------------------------------------------------ mapping
-
-
-@dataclass(frozen=True)
-class _Mapping:
-    category: dict[str, dict[str, Any]]
-    keyword: dict[str, dict[str, Any]]
-    detection: dict[str, dict[str, Any]]
-    decision_by: dict[str, dict[str, Any]]
-    actions: list[tuple[str, str]]  # precedence order
-    minors: tuple[str, ...]
-    columns: tuple[str, ...]
-    light_drops: tuple[str, ...]
-    lists: tuple[str, ...]
-    version: str
-
-    @classmethod
-    def load(cls, library: Library) -> _Mapping:
-        fw = library.dsa_import
-
-        def keyed(entries: list[Any]) -> dict[str, dict[str, Any]]:
-            return {e.ref_id: e.model_dump(by_alias=True) for e in entries}
-
-        return cls(
-            category=keyed(fw.categories),
-            keyword=keyed(fw.keywords),
-            detection=keyed(fw.detection),
-            decision_by=keyed(fw.decision_by),
-            actions=[(e.ref_id, e.action) for e in fw.actions],
-            minors=tuple(fw.minors_marker),
-            columns=tuple(fw.columns.full),
-            light_drops=tuple(fw.columns.light_drops),
-            lists=tuple(fw.columns.lists),
-            version=f"{fw.id} {fw.version}",
-        )
-
-    def v1_only(self) -> set[str]:
-        return {k for k, v in {**self.category, **self.keyword}.items() if v.get("schema") == 1}
-
-
-# ------------------------------------------------------------------------------------------------ reading
-
-
-def _chunks(path: Path, rows: int) -> Iterator[tuple[str, pd.DataFrame]]:
-    """(source name, chunk of string cells) from a CSV, a zip (of zips) of CSVs, or a Parquet file."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        yield from _csv_chunks(path.name, path, rows)
-    elif suffix == ".zip":
-        yield from _zip_chunks(path.name, zipfile.ZipFile(path), rows)
-    elif suffix == ".parquet":
-        pf = pq.ParquetFile(path)
-        for batch in pf.iter_batches(batch_size=rows):
-            yield path.name, _as_strings(batch.to_pandas())
-    else:
-        raise ParameterError(f"{path}: expected a dump .csv, .zip (of zips) or .parquet file")
-
-
-def _csv_chunks(name: str, source: Any, rows: int) -> Iterator[tuple[str, pd.DataFrame]]:
-    try:
-        reader = pd.read_csv(
-            source, dtype=str, keep_default_na=False, na_filter=False, chunksize=rows, encoding="utf-8"
-        )
-        for chunk in reader:
-            yield name, chunk
-    except UnicodeDecodeError as exc:
-        raise DsaImportError(f"{name}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    except pd.errors.ParserError as exc:
-        raise DsaImportError(f"{name}: not a readable CSV ({str(exc).splitlines()[0]})") from None
-
-
-def _zip_chunks(name: str, zf: zipfile.ZipFile, rows: int) -> Iterator[tuple[str, pd.DataFrame]]:
-    for member in sorted(zf.namelist()):
-        lower = member.lower()
-        if lower.endswith(".zip"):
-            with zf.open(member) as inner:
-                yield from _zip_chunks(f"{name}/{member}", zipfile.ZipFile(io.BytesIO(inner.read())), rows)
-        elif lower.endswith(".csv"):
-            with zf.open(member) as fh:
-                yield from _csv_chunks(f"{name}/{member}", fh, rows)
-
-
-def _as_strings(df: pd.DataFrame) -> pd.DataFrame:
-    """Parquet cells to the CSV's string form (lists as JSON arrays, dates as 'YYYY-MM-DD HH:MM:SS')."""
-    out = pd.DataFrame(index=df.index)
-    for col in df.columns:
-        s = df[col]
-        if pd.api.types.is_datetime64_any_dtype(s.dtype):
-            out[col] = s.dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
-        elif s.dtype == object and s.map(lambda v: isinstance(v, list | tuple | np.ndarray)).any():
-            out[col] = s.map(lambda v: json.dumps(list(v)) if isinstance(v, list | tuple | np.ndarray) else "")
-        else:
-            out[col] = s.astype("str").where(s.notna(), "")
-    return out
-
-
-# ------------------------------------------------------------------------------------------------ mapping one chunk
-
-
-def _lists(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Parse JSON arrays of enum strings vectorised; returns (list of values per row, malformed mask)."""
-    text = s.fillna("").str.strip()
-    empty = text == ""
-    ok = text.str.match(_LIST.pattern) | empty
-    bad = (~ok).to_numpy()
-    cleaned = text.str.replace(r'[\[\]"\s]', "", regex=True)
-    values = cleaned.str.split(",").map(lambda v: [x for x in v if x] if isinstance(v, list) else [])
-    return values, bad
-
-
-def _map_chunk(
-    chunk: pd.DataFrame, m: _Mapping, report: ImportReport, territory: str, platform: str | None, first_row: int
-) -> pd.DataFrame:
-    """Map one chunk of statements (``first_row``: the file row of its first statement, header = row 1)."""
-    for col in m.columns:
-        if col not in chunk.columns:
-            chunk[col] = ""
-    report.rows_in += len(chunk)
-    report.platforms.update(chunk["platform_name"].tolist())
-    if platform is not None:
-        chunk = chunk[chunk["platform_name"] == platform]
-    keep = np.ones(len(chunk), dtype=bool)
-
-    def drop(mask: np.ndarray, reason: str) -> None:
-        nonlocal keep
-        mask = mask & keep
-        if mask.any():
-            report.dropped[reason] += int(mask.sum())
-            keep &= ~mask
-
-    for col in REQUIRED:
-        drop((chunk[col].str.strip() == "").to_numpy(), f"empty required field {col}")
-    decisions = ["decision_visibility", "decision_monetary", "decision_provision", "decision_account"]
-    no_decision = np.logical_and.reduce([(chunk[c].str.strip().isin(["", "[]"])).to_numpy() for c in decisions])
-    drop(no_decision, "no decision_* field filled")
-    parsed = {}
-    for col in m.lists:
-        values, bad = _lists(chunk[col])
-        parsed[col] = values
-        drop(bad, f"malformed JSON list in {col}")
-    dates = {}
-    for col in ("content_date", "application_date"):
-        d = pd.to_datetime(chunk[col].str.strip(), format="%Y-%m-%d %H:%M:%S", utc=True, errors="coerce")
-        d = d.fillna(pd.to_datetime(chunk[col].str.strip(), format="%Y-%m-%d", utc=True, errors="coerce"))
-        drop((d.isna() & (chunk[col].str.strip() != "")).to_numpy(), f"unreadable {col}")
-        dates[col] = d
-    drop(
-        (dates["application_date"] < dates["content_date"]).fillna(False).to_numpy(),
-        "application_date before content_date",
-    )
-    sel = np.flatnonzero(keep)
-    c = chunk.iloc[sel]
-    lists = {k: v.iloc[sel] for k, v in parsed.items()}
-
-    # schema version by values
-    v1 = m.v1_only()
-    kw_first = lists["category_specification"].map(lambda v: v[0] if v else "")
-    is_v1 = c["category"].isin(v1) | kw_first.isin(v1)
-    report.schema_versions[1] += int(is_v1.sum())
-    report.schema_versions[2] += int((~is_v1).sum())
-
-    harm, keyword_used = _harms(c, lists, m, report)
-    detection = _detection(c, m, report)
-    decider = c["automated_decision"].map(lambda v: m.decision_by.get(v, {}).get("decision_by"))
-    for value, n in c.loc[decider.isna(), "automated_decision"].value_counts().items():
-        report.unknown[("automated_decision", value)] += int(n)
-    decider = decider.fillna("hybrid")
-    action = _actions(c, lists["decision_visibility"], m, report)
-    if territory == "all":
-        malaysia = pd.Series(True, index=c.index)
-    else:
-        malaysia = lists["territorial_scope"].map(lambda v, t=territory: t in v)
-    surface = lists["content_type"].map(lambda v: v[0].removeprefix("CONTENT_TYPE_").lower() if v else "unknown")
-    rationale = (
-        c["decision_facts"]
-        .str.cat([c["illegal_content_explanation"], c["incompatible_content_explanation"]], sep=" | ")
-        .str.replace(r"( \| ){2,}", " | ", regex=True)
-        .str.replace(r"^ \| | \| $", "", regex=True)
-    )
-    ground = c["illegal_content_legal_ground"].where(
-        c["illegal_content_legal_ground"] != "", c["incompatible_content_ground"]
-    )
-    ground = ground.where(ground != "", c["decision_ground"])
-    source_category = c["category"] + np.where(keyword_used != "", "/" + keyword_used, "")
-    out = pd.DataFrame(
-        {
-            "action_id": c["platform_uid"].to_numpy(),
-            "category": harm.to_numpy(),
-            "surface": surface.to_numpy(),
-            "detected_at": dates["content_date"].iloc[sel].to_numpy(),
-            "actioned_at": dates["application_date"].iloc[sel].to_numpy(),
-            "detection_source": detection.to_numpy(),
-            "decision_by": decider.to_numpy(),
-            "action": action.to_numpy(),
-            "in_malaysia": malaysia.astype(bool).to_numpy(),
-            "rationale": rationale.to_numpy(),
-            "policy_ref": ground.to_numpy(),
-            "content_id": c["uuid"].to_numpy(),
-            "source_category": source_category.to_numpy(),
-        }
-    )
-    out["detected_at"] = pd.to_datetime(out["detected_at"], utc=True)
-    out["actioned_at"] = pd.to_datetime(out["actioned_at"], utc=True)
-    report.in_malaysia += int(out["in_malaysia"].sum())
-    out.attrs["content_hash"] = pd.util.hash_pandas_object(c[[x for x in c.columns]], index=False).to_numpy()
-    out.attrs["rows"] = (c.index.to_numpy() + first_row).astype(np.int64)
-    return out
-
-
-def _harms(
-    c: pd.DataFrame, lists: dict[str, pd.Series], m: _Mapping, report: ImportReport
-) -> tuple[pd.Series, pd.Series]:
-    minors = c["category"].isin(m.minors) | lists["category_addition"].map(lambda v: any(x in m.minors for x in v))
-    harms, used = [], []
-    for cat, keywords, minor in zip(c["category"], lists["category_specification"], minors, strict=True):
-        rule, kw = None, ""
-        for k in keywords:
-            if k in m.keyword:
-                rule, kw = m.keyword[k], k
-                break
-            report.unknown[("category_specification", k)] += 1
-        if rule is None:
-            rule = m.category.get(cat)
-            if rule is None:
-                report.unknown[("category", cat)] += 1
-                rule = {"harm": "other"}
-        harm = rule.get("minors_harm", rule["harm"]) if minor else rule["harm"]
-        harms.append(harm)
-        used.append(kw)
-        report.mapping[(cat, kw, harm)] += 1
-    return pd.Series(harms, index=c.index), pd.Series(used, index=c.index)
-
-
-def _detection(c: pd.DataFrame, m: _Mapping, report: ImportReport) -> pd.Series:
-    automated = c["automated_detection"].str.strip().str.lower().isin(["yes", "true", "1"])
-    known = c["source_type"].isin(list(m.detection))
-    for value, n in c.loc[~known, "source_type"].value_counts().items():
-        report.unknown[("source_type", value)] += int(n)
-    auto_map = {k: v["automated"] for k, v in m.detection.items()}
-    manual_map = {k: v["manual"] for k, v in m.detection.items()}
-    out = np.where(automated, c["source_type"].map(auto_map), c["source_type"].map(manual_map))
-    return pd.Series(out, index=c.index).fillna("user_report")
-
-
-def _actions(c: pd.DataFrame, visibility: pd.Series, m: _Mapping, report: ImportReport) -> pd.Series:
-    values = [
-        {*v, c_mon, c_pro, c_acc} - {""}
-        for v, c_mon, c_pro, c_acc in zip(
-            visibility, c["decision_monetary"], c["decision_provision"], c["decision_account"], strict=True
-        )
-    ]
-    known = {k for k, _ in m.actions}
-    out = []
-    for present in values:
-        for value in present - known:
-            report.unknown[("decision", value)] += 1
-        out.append(next((a for k, a in m.actions if k in present), "restrict"))
-    return pd.Series(out, index=c.index)
-
-
-# ------------------------------------------------------------------------------------------------ import
+def list_platforms(inputs: Sequence[str | Path], *, chunk_rows: int = CHUNK_ROWS) -> Counter:
+    """platform_name -> statements in the dump (reads only that column; writes nothing)."""
+    found = dsa_read.collect([Path(p) for p in inputs])
+    counts: Counter = Counter()
+    for path in found.files:
+        for _source, table, _first in dsa_read.tables(path, chunk_rows, found.skipped, columns=["platform_name"]):
+            if "platform_name" not in table.column_names:
+                counts["(no platform_name column)"] += table.num_rows
+                continue
+            vc = pc.value_counts(pc.utf8_trim_whitespace(table.column("platform_name")))
+            for item in vc.to_pylist():
+                counts[item["values"] or "(empty platform_name)"] += item["counts"]
+    return counts
 
 
 def import_dsa(
     inputs: Sequence[str | Path],
     out: str | Path | None = None,
     *,
+    library: Library,
     into: str | Path | None = None,
     platform: str | None = None,
     territory: str = "MY",
     service_type: str = "social_media",
     chunk_rows: int = CHUNK_ROWS,
-    library: Library,
-) -> ImportReport:
-    """Import dump files as the ``actions`` table of a new pack (``out``) or of an existing one (``into``).
+) -> ImportResult:
+    """Import dump files as a new pack (``out``), one pack per platform under ``out``, or as the ``actions`` table
+    of an existing pack (``into``). ``library`` is the framework library (loaded once by the caller).
 
-    ``territory``: an ISO code (default MY) — a statement is in Malaysian scope when its territorial_scope lists
-    it — or ``all`` when every statement concerns Malaysia (required for light dumps, which have no scope)."""
+    ``platform``: a ``platform_name`` to import (filtered while reading); ``"all"`` for one pack per platform under
+    ``out`` (also the default when the dump holds several platforms). ``territory``: ISO 3166-1 alpha-2 codes, one
+    or a comma list (a statement is in Malaysian scope when its territorial_scope lists one of them), or ``all``
+    when every statement concerns Malaysia (required for light dumps, which have no territorial_scope).
+    Nothing is written unless the whole import succeeds; with ``into``, unless the pack as it would be validates."""
     if (out is None) == (into is None):
         raise ParameterError("give exactly one of --out (a new pack) or --into (an existing pack)")
-    paths = [Path(p) for p in inputs]
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        raise ParameterError("no such input file: " + ", ".join(missing))
-    territory = territory if territory == "all" else territory.upper()
-    target = Path(out or into)
-    if out is not None and target.exists() and any(target.iterdir()):
+    if service_type not in schema.SERVICE_TYPES:
+        raise ParameterError(f"--service-type {service_type!r}: one of {', '.join(schema.SERVICE_TYPES)}")
+    m = Mapping.from_library(library)
+    codes = m.parse_territory(territory)
+    name = (platform or "").strip()
+    if platform is not None and not name:
+        raise ParameterError("--platform is empty: give a platform_name from the dump (see --list-platforms) or all")
+    every = name.lower() == "all"
+    only = name if name and not every else None
+    if into is not None and every:
+        raise ParameterError("--platform all writes one pack per platform: use it with --out, not --into")
+    if chunk_rows < 1:
+        raise ParameterError("chunk_rows must be positive")
+    target = Path(out if out is not None else into)  # type: ignore[arg-type]
+    if out is not None and target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ParameterError(f"{target} exists and is not empty; choose a new folder (nothing was written)")
-    if into is not None:
-        _check_into(target)
-    m = _Mapping.load(library)
-    report = ImportReport(territory=territory)
+    existing = _check_into(target) if into is not None else None
+    found = dsa_read.collect([Path(p) for p in inputs])
+    options = {
+        "inputs": [str(p) for p in inputs],
+        "out": str(out) if out is not None else None,
+        "into": str(into) if into is not None else None,
+        "platform": platform,
+        "territory": "all" if codes is None else list(codes),
+        "service_type": service_type,
+        "chunk_rows": chunk_rows,
+    }
+    result = ImportResult(options=options, mapping_version=m.version, target=target)
+    result.inputs, result.skipped = found.described, found.skipped
     work = target.parent / f".{target.name}.import-partial"
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
+    digests = dsa_read.checksums(found)
     try:
-        _stream(paths, work, m, report, platform, territory, chunk_rows)
-        _finish(work, target, report, m, platform, service_type, into is not None)
+        mapper = Mapper(m, codes, only, single=into is not None)
+        staging = _stream(found, mapper, work, chunk_rows, codes)
+        _summarise_reading(result, mapper, only)
+        keep = _deduplicate(mapper, found, chunk_rows)
+        digests()
+        named = [p for p in mapper.platforms.values if p and mapper.read_by_platform[mapper.platforms.id(p)]]
+        per_platform = into is None and (every or (only is None and len(named) > 1))
+        result.layout = "into" if into is not None else "per_platform" if per_platform else "pack"
+        _finish(result, mapper, keep, staging, work, found, chunk_rows, service_type)
+        if into is not None:
+            _merge_into(result, work, target, existing or {}, library)
+        else:
+            _publish(result, work, target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return report
+    return result
 
 
-def _check_into(pack: Path) -> None:
+# ------------------------------------------------------------------------------------------------ reading
+
+
+class _Staging:
+    """Actions go straight to one Parquet file per platform as chunks are mapped; the AUX columns (small integers)
+    to one side file in read order. Buffers per platform are flushed at CHUNK_ROWS rows in total, so a global dump
+    with many platforms neither holds many rows nor writes tiny row groups."""
+
+    def __init__(self, work: Path) -> None:
+        self.dir = work / "by-platform"
+        self.dir.mkdir()
+        self.aux_path = work / "aux.parquet"
+        self.writers: dict[int, pq.ParquetWriter] = {}
+        self.buffers: dict[int, list[pa.Table]] = {}
+        self.buffered = 0
+        self.aux: pq.ParquetWriter | None = None
+
+    def file(self, pid: int) -> Path:
+        return self.dir / f"{pid}.parquet"
+
+    def add(self, staged: pa.Table) -> None:
+        aux, actions = staged.select(list(AUX)), staged.drop_columns(list(AUX))
+        if self.aux is None:
+            self.aux = pq.ParquetWriter(self.aux_path, aux.schema, compression="lz4")
+        self.aux.write_table(aux)
+        plat = aux.column("_platform").to_numpy()
+        pids = np.unique(plat)
+        for pid in pids.tolist():
+            part = actions if len(pids) == 1 else actions.filter(pa.array(plat == pid))
+            self.buffers.setdefault(pid, []).append(part)
+            self.buffered += part.num_rows
+        if self.buffered >= CHUNK_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        for pid, parts in self.buffers.items():
+            table = pa.concat_tables(parts)
+            if pid not in self.writers:
+                self.writers[pid] = pq.ParquetWriter(self.file(pid), table.schema, compression="zstd")
+            self.writers[pid].write_table(table)
+        self.buffers, self.buffered = {}, 0
+
+    def close(self) -> None:
+        self.flush()
+        for writer in self.writers.values():
+            writer.close()
+        if self.aux is not None:
+            self.aux.close()
+
+
+def _stream(found: dsa_read.Inputs, mapper: Mapper, work: Path, rows: int, codes: tuple[str, ...] | None) -> _Staging:
+    staging = _Staging(work)
+    try:
+        for i, path in enumerate(found.files):
+            for source, table, first_row in dsa_read.tables(path, rows, found.skipped):
+                if codes is not None and "territorial_scope" not in table.column_names:
+                    raise DsaImportError(
+                        f"{source}: a light dump has no territorial_scope, so Malaysian scope cannot be decided; "
+                        "pass --territory all if every statement concerns Malaysia (nothing was written)"
+                    )
+                staged = mapper.map(source, table, first_row, file=i)
+                if staged is not None and staged.num_rows:
+                    staging.add(staged)
+    finally:
+        staging.close()
+    return staging
+
+
+def _summarise_reading(result: ImportResult, mapper: Mapper, only: str | None) -> None:
+    names = mapper.platforms.values
+    result.rows_read = mapper.rows_read
+    result.sources = [s.to_dict() for s in mapper.sources]
+    counts: Counter = Counter()
+    for pid, n in mapper.read_by_platform.items():
+        counts[names[pid] or "(empty platform_name)"] += int(n)
+    result.platforms = dict(counts.most_common())
+    if only is not None and only not in counts:
+        close = difflib.get_close_matches(only, [n for n in counts], n=3, cutoff=0.5)
+        close += [n for n in counts if n.casefold() == only.casefold() and n not in close]
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        listed = ", ".join(f"{k} ({v:,})" for k, v in counts.most_common(10))
+        raise DsaImportError(
+            f"--platform {only!r}: no statement of that platform in the dump{hint} (found: {listed}; "
+            "riskkit import dsa --list-platforms lists them all; nothing was written)"
+        )
+
+
+# ------------------------------------------------------------------------------------------------ duplicates
+
+
+def _deduplicate(mapper: Mapper, found: dsa_read.Inputs, rows: int) -> np.ndarray:
+    """Keep mask over the staged statements: exact duplicates (same uuid, same content) dropped, the first kept.
+
+    Only statements whose uuid occurs more than once have their content compared, in a second pass over their
+    sources (none when the dump holds no repeated uuid). The same uuid with different content, or one platform's
+    platform_uid under two uuids, is an error naming the id and both places (nothing is written)."""
+    k = mapper.keys
+    if not k.uuid:
+        return np.zeros(0, dtype=bool)
+    uuid = np.concatenate(k.uuid)
+    k.uuid.clear()
+    plat, src, row = np.concatenate(k.platform), np.concatenate(k.src), np.concatenate(k.row)
+    k.platform, k.src, k.row = [plat], [src], [row]
+    place = _place(mapper, src, row)
+    keep = np.ones(len(uuid), dtype=bool)
+    order = np.argsort(uuid, kind="stable")  # among equal uuids, staged (= file) order
+    uuid = uuid[order]
+    same = uuid[1:] == uuid[:-1]
+    del uuid
+    if same.any():
+        # each repeated statement against the first of its uuid
+        start = np.r_[True, ~same]
+        first = order[np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))]
+        later = np.r_[False, same]
+        a, b = first[later], order[later]
+        del first, later, start
+        at = np.unique(np.concatenate([a, b]))
+        ident, light, full = _content_hashes(mapper, found, rows, at, src, row)
+        ia, ib = np.searchsorted(at, a), np.searchsorted(at, b)
+        same_uuid = ident[ia] == ident[ib]  # a second, independent hash: 64-bit collisions are not duplicates
+        is_full = np.array([s.variant == "full" for s in mapper.sources])[src]
+        both_full = is_full[a] & is_full[b]
+        # the same content: every column both copies carry (a light copy lacks the free-text columns)
+        equal = np.where(both_full, full[ia] == full[ib], light[ia] == light[ib])
+        conflict = same_uuid & ~equal
+        if conflict.any():
+            ca, cb = a[conflict][:20], b[conflict][:20]
+            cells = _cells(mapper, found, rows, np.unique(np.concatenate([ca, cb])), src, row)
+            listed = []
+            for i, j in zip(ca.tolist(), cb.tolist(), strict=True):
+                differ = [c for c in mapper.m.full if c in cells[i] and c in cells[j] and cells[i][c] != cells[j][c]]
+                listed.append(f"uuid {cells[i]['uuid']}: {place(i)} and {place(j)} differ in {', '.join(differ)}")
+            raise DsaImportError(
+                f"{int(conflict.sum()):,} statement(s) reuse a uuid with different content; nothing was written:\n  "
+                + "\n  ".join(listed)
+            )
+        duplicate = b[same_uuid & equal]
+        keep[duplicate] = False
+        for pid, n in zip(*np.unique(plat[duplicate], return_counts=True), strict=True):
+            mapper.dropped[(int(pid), DUPLICATE)] += int(n)
+    del order, same
+    puid = np.concatenate(k.puid)
+    k.puid.clear()
+    kept = np.flatnonzero(keep)
+    puid = puid[kept]
+    order = np.argsort(puid, kind="stable")
+    puid = puid[order]
+    same = puid[1:] == puid[:-1]
+    del puid
+    order = kept[order]
+    pairs = [(int(a), int(b)) for a, b in zip(order[:-1][same], order[1:][same], strict=True)]
+    if pairs:
+        cells = _cells(mapper, found, rows, np.unique(np.array(pairs[:1000])), src, row)
+        real = [
+            (a, b)
+            for a, b in pairs[:1000]
+            if (cells[a]["platform_uid"], cells[a]["platform_name"].strip())
+            == (cells[b]["platform_uid"], cells[b]["platform_name"].strip())
+        ]
+        if real:
+            listed = [
+                f"platform_uid {cells[a]['platform_uid']} ({mapper.platforms.values[plat[a]]}): {place(a)} "
+                f"(uuid {cells[a]['uuid']}) and {place(b)} (uuid {cells[b]['uuid']})"
+                for a, b in real[:20]
+            ]
+            raise DsaImportError(
+                f"{len(real):,} platform_uid(s) appear under two uuids (the pack's action_id must be unique); "
+                "nothing was written:\n  " + "\n  ".join(listed)
+            )
+    return keep
+
+
+def _scan(
+    mapper: Mapper, found: dsa_read.Inputs, rows: int, positions: np.ndarray, src: np.ndarray, row: np.ndarray, fn
+) -> None:
+    """Read the sources of the staged statements at ``positions`` again and call ``fn(positions, table)`` with the
+    rows of those statements (sources without any are skipped unparsed)."""
+    wanted: dict[int, dict[int, int]] = {}  # source -> file row -> staged position
+    for pos in positions.tolist():
+        wanted.setdefault(int(src[pos]), {})[int(row[pos])] = pos
+    names = {mapper.sources[s].name: s for s in wanted}
+    for f in sorted({mapper.sources[s].file for s in wanted}):
+        for source, table, first_row in dsa_read.tables(found.files[f], rows, [], sources=set(names)):
+            s = names.get(source)
+            if s is None:
+                continue
+            here = {r - first_row: p for r, p in wanted[s].items() if first_row <= r < first_row + table.num_rows}
+            if here:
+                fn(np.array(list(here.values()), dtype=np.int64), table.take(pa.array(list(here))))
+
+
+def _content_hashes(mapper, found, rows, positions, src, row) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(second uuid hash, hash of the columns both dump variants carry, hash of every column) of the statements at
+    ``positions`` (sorted), aligned with them."""
+    ident = np.zeros(len(positions), dtype=np.uint64)
+    light = np.zeros(len(positions), dtype=np.uint64)
+    full = np.zeros(len(positions), dtype=np.uint64)
+
+    def digest(table: pa.Table, columns) -> np.ndarray:
+        n = table.num_rows
+        cells = [table.column(c) if c in table.column_names else pa.repeat(pa.scalar(""), n) for c in columns]
+        joined = pc.binary_join_element_wise(*cells, "\x1f")
+        return hash_strings(joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined)
+
+    def fn(at: np.ndarray, table: pa.Table) -> None:
+        i = np.searchsorted(positions, at)
+        uuids = np.asarray(table.column("uuid").to_pylist(), dtype=object)
+        ident[i] = pd.util.hash_array(uuids, hash_key="riskkit-dsa-uuid")
+        light[i] = digest(table, mapper.m.content_columns)
+        full[i] = digest(table, mapper.m.full)
+
+    _scan(mapper, found, rows, positions, src, row, fn)
+    return ident, light, full
+
+
+def _cells(mapper, found, rows, positions, src, row) -> dict[int, dict[str, str]]:
+    """Every cell of a few statements, for naming what differs (error path)."""
+    out: dict[int, dict[str, str]] = {}
+
+    def fn(at: np.ndarray, table: pa.Table) -> None:
+        values = table.to_pylist()
+        for k, pos in enumerate(at.tolist()):
+            out[pos] = values[k]
+
+    _scan(mapper, found, rows, positions, src, row, fn)
+    return out
+
+
+def _place(mapper: Mapper, src: np.ndarray, row: np.ndarray):
+    def place(i: int) -> str:
+        return f"{mapper.sources[int(src[i])].name} row {int(row[i])}"
+
+    return place
+
+
+# ------------------------------------------------------------------------------------------------ packs
+
+
+class _Pack:
+    """One platform's pack: the report of its kept statements, from the AUX side file."""
+
+    def __init__(self, name: str, folder: Path, rel: str) -> None:
+        self.name, self.folder = name, folder
+        self.report = PackReport(platform=name, folder=rel)
+        self.days: tuple[int, int] | None = None
+        self.map_counts = np.zeros(0, dtype=np.int64)
+        self.unknown_counts = np.zeros(0, dtype=np.int64)
+        self.territory_counts = np.zeros(0, dtype=np.int64)
+        self.flagged: list[tuple[int, int, int, str]] = []  # (position, src, row, why) of the first examples
+
+    def add(self, aux: dict[str, np.ndarray], positions: np.ndarray, flags: dict[int, str], hosts: dict[int, str]):
+        r = self.report
+        n = len(positions)
+        r.rows_kept += n
+        scope = int(aux["_scope"].sum())
+        r.in_malaysia += scope
+        r.outside_malaysia += n - scope
+        self.map_counts = _add_counts(self.map_counts, aux["_map"])
+        self.unknown_counts = _add_counts(self.unknown_counts, aux["_unknown"])
+        self.territory_counts = _add_counts(self.territory_counts, aux["_territory"])
+        for v, c in zip(*np.unique(aux["_version"], return_counts=True), strict=True):
+            r.versions[int(v)] += int(c)
+        if n:
+            lo, hi = int(aux["_day"].min()), int(aux["_day"].max())
+            self.days = (lo, hi) if self.days is None else (min(self.days[0], lo), max(self.days[1], hi))
+        flagged = np.zeros(n, dtype=bool)
+        for table, values in ((flags, aux["_shape"]), (hosts, aux["_host"])):
+            if table:
+                hit = np.isin(values, list(table)) & ~flagged
+                for i in np.flatnonzero(hit).tolist():
+                    why = table[int(values[i])]
+                    r.mismatch[why] += 1
+                    if len(self.flagged) < 10:
+                        self.flagged.append((int(positions[i]), int(aux["_src"][i]), int(aux["_row"][i]), why))
+                flagged |= hit
+
+    def close(self, mapper: Mapper) -> None:
+        r = self.report
+        for mid, n in enumerate(self.map_counts.tolist()):
+            if n:
+                r.mapping[mapper.harm_map.values[mid]] += n
+        for uid, n in enumerate(self.unknown_counts.tolist()):
+            if n:
+                for pair in mapper.unknown.values[uid]:
+                    r.unknown[pair] += n
+        for tid, n in enumerate(self.territory_counts.tolist()):
+            if n:
+                for code in mapper.territories.values[tid]:
+                    r.territories[code] += n
+        if self.days is not None:
+            first, last = (pd.Timestamp(d * 86_400, unit="s", tz="UTC") for d in self.days)
+            r.first_decision, r.last_decision = first.date().isoformat(), last.date().isoformat()
+            r.as_of = (last + pd.Timedelta(days=1)).isoformat()
+
+
+def _add_counts(acc: np.ndarray, values: np.ndarray) -> np.ndarray:
+    counts = np.bincount(values, minlength=len(acc)) if len(values) else np.zeros(len(acc), dtype=np.int64)
+    if len(acc) < len(counts):
+        acc = np.concatenate([acc, np.zeros(len(counts) - len(acc), dtype=np.int64)])
+    acc[: len(counts)] += counts
+    return acc
+
+
+def _finish(
+    result: ImportResult,
+    mapper: Mapper,
+    keep: np.ndarray,
+    staging: _Staging,
+    work: Path,
+    found: dsa_read.Inputs,
+    rows: int,
+    service_type: str,
+) -> None:
+    """Complete every platform's pack: its report from the kept statements' AUX columns, its actions file (rewritten
+    without the dropped duplicates, if it had any), its datapack.yaml."""
+    names = mapper.platforms.values
+    packs: dict[int, _Pack] = {}
+    used: set[str] = set()
+    flags, hosts = _namespace_flags(mapper), _host_flags(mapper)
+    masks: dict[int, list[np.ndarray]] = {}  # per platform: which of its staged rows are kept
+    rewrite: set[int] = set()
+    offset = 0
+    if staging.aux_path.exists():
+        for batch in pq.ParquetFile(staging.aux_path).iter_batches(batch_size=CHUNK_ROWS):
+            aux = {name: batch.column(name).to_numpy() for name in batch.schema.names}
+            mask = keep[offset : offset + batch.num_rows]
+            positions = np.arange(offset, offset + batch.num_rows)
+            offset += batch.num_rows
+            plat = aux["_platform"]
+            for pid in np.unique(plat).tolist():
+                mine = plat == pid
+                masks.setdefault(pid, []).append(mask[mine])
+                if not masks[pid][-1].all():
+                    rewrite.add(pid)
+                sel = mine & mask
+                if not sel.any():
+                    continue
+                if pid not in packs:
+                    rel = "." if result.layout != "per_platform" else _folder_name(names[pid], used)
+                    packs[pid] = _Pack(names[pid], work / "packs" / rel, rel)
+                packs[pid].add(
+                    {k: v[sel] for k, v in aux.items()}, positions[sel], flags.get(pid, {}), hosts.get(pid, {})
+                )
+        staging.aux_path.unlink()
+    empty = mapper.platforms.ids.get("")
+    empty_rows = int(mapper.read_by_platform[empty]) if empty is not None else 0
+    for pid, n in mapper.read_by_platform.items():
+        if pid not in packs and pid != empty:
+            dropped = {r: c for (p, r), c in mapper.dropped.items() if p == pid}
+            why = "; ".join(f"{c:,} {r}" for r, c in dropped.items()) or "no statement kept"
+            if mapper.only is None or names[pid] == mapper.only:
+                result.not_imported[names[pid]] = f"{int(n):,} read, none kept ({why})"
+    if not packs:
+        raise DsaImportError("no statement could be imported (nothing was written):\n" + result.header())
+    examples = [e for pack in packs.values() for e in pack.flagged]
+    cells = _cells(mapper, found, rows, np.unique([e[0] for e in examples]), *_locations(mapper)) if examples else {}
+    for pid, pack in packs.items():
+        pack.folder.mkdir(parents=True, exist_ok=True)
+        target = pack.folder / "actions.parquet"
+        if pid in rewrite:
+            _rewrite_without(staging.file(pid), target, np.concatenate(masks[pid]))
+        else:
+            staging.file(pid).replace(target)
+        pack.close(mapper)
+        r = pack.report
+        for pos, src, row, why in pack.flagged:
+            puid = cells.get(pos, {}).get("platform_uid", "?")
+            r.mismatch_examples.append(f"{mapper.sources[src].name} row {row}: platform_uid {puid} ({why})")
+        r.rows_read = mapper.rows_read
+        other = mapper.rows_read - int(mapper.read_by_platform[pid]) - empty_rows
+        if other:
+            r.dropped[OTHER_PLATFORMS] = other
+        if empty_rows:
+            r.dropped[EMPTY_PLATFORM] = empty_rows
+        for (p, reason), c in mapper.dropped.items():
+            if p == pid:
+                r.dropped[reason] += int(c)
+        if not r.adds_up:  # pragma: no cover - an accounting bug, never data
+            raise AssertionError(f"import report of {pack.name} does not add up: {r.rows_read} != kept + dropped")
+        result.reports[pack.name] = r
+        _write_pack_files(result, pack, service_type)
+    shutil.rmtree(staging.dir, ignore_errors=True)
+
+
+def _locations(mapper: Mapper) -> tuple[np.ndarray, np.ndarray]:
+    return np.concatenate(mapper.keys.src), np.concatenate(mapper.keys.row)
+
+
+def _rewrite_without(source: Path, target: Path, keep: np.ndarray) -> None:
+    """Copy a platform's staged actions without the dropped duplicates (``keep``: one flag per staged row)."""
+    writer = None
+    offset = 0
+    for batch in pq.ParquetFile(source).iter_batches(batch_size=CHUNK_ROWS):
+        table = pa.Table.from_batches([batch]).filter(pa.array(keep[offset : offset + batch.num_rows]))
+        offset += batch.num_rows
+        if writer is None:
+            writer = pq.ParquetWriter(target, table.schema, compression="zstd")
+        writer.write_table(table)
+    if writer is not None:
+        writer.close()
+    source.unlink()
+
+
+def _write_reports(result: ImportResult, folder: Path, r: PackReport) -> None:
+    (folder / "import_report.md").write_text(r.markdown(result), encoding="utf-8")
+    (folder / "import_report.json").write_text(
+        json.dumps(r.to_dict(result), indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
+
+
+def _validation(check) -> str:
+    return "validation: " + check.summary_line().split(": ", 1)[-1]
+
+
+def _write_pack_files(result: ImportResult, pack: _Pack, service_type: str) -> None:
+    r = pack.report
+    folder = pack.folder
+    meta = {
+        "contract": schema.CONTRACT_VERSION,
+        "platform": {"name": pack.name, "service_type": service_type},
+        "as_of": r.as_of,
+        "time_resolution": "day",
+        "time_basis": "decision",
+        "tables": {"actions": "actions.parquet"},
+        "import": _provenance(result),
+    }
+    (folder / "datapack.yaml").write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def _provenance(result: ImportResult) -> dict[str, Any]:
+    return {
+        "source": "DSA statements of reasons",
+        "mapping": result.mapping_version,
+        "riskkit": __version__,
+        "note": "application_date is the decision time (actioned_at, whole days); a statement of reasons has no "
+        "detection time (detected_at empty, time_basis: decision); content_date is content_posted_at",
+        "inputs": result.inputs,
+        "report": "import_report.json",
+    }
+
+
+def _folder_name(name: str, used: set[str]) -> str:
+    """A safe, unique folder name for a platform: ASCII letters, digits and dashes."""
+    ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")[:60] or "platform"
+    candidate, i = base, 2
+    while candidate in used:
+        candidate, i = f"{base}-{i}", i + 1
+    used.add(candidate)
+    return candidate
+
+
+# ------------------------------------------------------------------------------------------------ platform checks
+
+
+def _namespace_flags(mapper: Mapper) -> dict[int, dict[int, str]]:
+    """platform id -> {platform_uid shape id: reason} for shapes that are another platform's namespace only."""
+    totals = mapper.read_by_platform
+    names = mapper.platforms.values
+    namespaces: dict[int, set[int]] = {}
+    for (pid, sid), n in mapper.shape_counts.items():
+        if n >= max(NAMESPACE_MIN, NAMESPACE_SHARE * totals[pid]):
+            namespaces.setdefault(pid, set()).add(sid)
+    owners: dict[int, list[int]] = {}
+    for pid, shapes in namespaces.items():
+        for sid in shapes:
+            owners.setdefault(sid, []).append(pid)
+    out: dict[int, dict[int, str]] = {}
+    for (pid, sid), _n in mapper.shape_counts.items():
+        if sid in namespaces.get(pid, set()):
+            continue
+        others = [names[q] for q in owners.get(sid, []) if q != pid]
+        if others:
+            out.setdefault(pid, {})[sid] = f"platform_uid namespace of {others[0]}"
+    return out
+
+
+def _tokens(name: str) -> set[str]:
+    words = re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower())
+    return {w for w in words if len(w) >= 4 and w not in _GENERIC}
+
+
+def _host_flags(mapper: Mapper) -> dict[int, dict[int, str]]:
+    """platform id -> {reference-URL host id: reason} for hosts naming another platform of the dump, not this one."""
+    names = mapper.platforms.values
+    tokens = {pid: _tokens(names[pid]) for pid in range(len(names))}
+    out: dict[int, dict[int, str]] = {}
+    for hid, host in enumerate(mapper.hosts.values):
+        if not host:
+            continue
+        for pid in range(len(names)):
+            if tokens[pid] and any(t in host for t in tokens[pid]):
+                continue
+            other = next((names[q] for q in range(len(names)) if q != pid and any(t in host for t in tokens[q])), None)
+            if other:
+                out.setdefault(pid, {})[hid] = f"decision_ground_reference_url host {host} names {other}"
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ writing
+
+
+def _publish(result: ImportResult, work: Path, target: Path) -> None:
+    """Move the packs into place with one rename.
+
+    They are not validated again here: every value comes from the mapping's closed vocabularies, ids are unique
+    (duplicates dropped, conflicts refused), timestamps parsed and ordered — valid by construction, which the tests
+    check for every shape of dump. Validation would hold the whole actions table in memory (3 GB for 5 M
+    statements); ``riskkit import dsa`` validates each pack after the import, as ``riskkit validate`` does."""
+    root = work / "packs"
+    for r in result.reports.values():
+        _write_reports(result, root / r.folder, r)
+    if result.layout == "per_platform":
+        (root / "import_report.md").write_text(result.markdown(), encoding="utf-8")
+        (root / "import_report.json").write_text(
+            json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+        )
+    if target.exists():
+        target.rmdir()  # empty (checked before)
+    root.rename(target)
+    shutil.rmtree(work, ignore_errors=True)
+    for r in result.reports.values():
+        r.folder = str(target / r.folder) if r.folder != "." else str(target)
+
+
+def _check_into(pack: Path) -> dict[str, Any]:
     if not (pack / "datapack.yaml").is_file():
         raise ParameterError(f"--into {pack}: not a data pack (no datapack.yaml)")
     meta = yaml.safe_load((pack / "datapack.yaml").read_text(encoding="utf-8")) or {}
-    declared = (meta.get("tables") or {}).get("actions")
+    if not isinstance(meta, dict):
+        raise ParameterError(f"--into {pack}: datapack.yaml is not a mapping")
+    declared = (meta.get("tables") or {}).get("actions") if isinstance(meta.get("tables"), dict) else None
     if declared or any((pack / f"actions{ext}").exists() for ext in (".csv", ".parquet")):
         raise ParameterError(
             f"--into {pack}: the pack already has an actions table; riskkit never overwrites it "
             "(import into a new pack with --out, or move the existing actions away first)"
         )
+    return meta
 
 
-def _stream(
-    paths: list[Path], work: Path, m: _Mapping, report: ImportReport, platform: str | None, territory: str, rows: int
-) -> None:
-    writer: pq.ParquetWriter | None = None
-    puid_hashes, content_hashes, files, lines = [], [], [], []
-    arrow_schema = None
-    for i, path in enumerate(paths):
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for block in iter(lambda fh=fh: fh.read(1 << 22), b""):
-                digest.update(block)
-        report.inputs.append({"file": path.name, "sha256": digest.hexdigest(), "bytes": path.stat().st_size})
-        first_row = 2
-        for _name, chunk in _chunks(path, rows):
-            report.variant.add("full" if "decision_facts" in chunk.columns else "light")
-            if territory != "all" and "territorial_scope" not in chunk.columns:
-                raise DsaImportError(
-                    f"{path.name}: a light dump has no territorial_scope, so Malaysian scope cannot be decided; "
-                    "pass --territory all if every statement concerns Malaysia"
-                )
-            mapped = _map_chunk(chunk.reset_index(drop=True), m, report, territory, platform, first_row)
-            first_row += len(chunk)
-            if mapped.empty:
-                continue
-            puid_hashes.append(pd.util.hash_pandas_object(mapped["action_id"], index=False).to_numpy())
-            content_hashes.append(mapped.attrs["content_hash"])
-            files.append(np.full(len(mapped), i, dtype=np.uint16))
-            lines.append(mapped.attrs["rows"])
-            table = pa.Table.from_pandas(mapped, preserve_index=False, schema=arrow_schema)
-            arrow_schema = table.schema
-            if writer is None:
-                writer = pq.ParquetWriter(work / "staged.parquet", arrow_schema, compression="zstd")
-            writer.write_table(table)
-    if writer is not None:
-        writer.close()
-    if len(report.platforms) > 1 and platform is None:
-        names = ", ".join(f"{k} ({v:,})" for k, v in report.platforms.most_common())
-        raise DsaImportError(f"the dump holds several platforms ({names}); choose one with --platform")
-    if platform is not None and platform not in report.platforms:
-        raise DsaImportError(f"--platform {platform!r}: not in the dump (found {', '.join(report.platforms)})")
-    keep = _deduplicate(puid_hashes, content_hashes, files, lines, paths, report)
-    np.save(work / "keep.npy", keep)
+def _link(source: Path, target: Path) -> None:
+    """``target`` as the same file as ``source`` (a hard link, else a copy): the mirror is checked like a real pack,
+    and a pack's files may not be symlinks leading out of it."""
+    if source.is_dir():
+        target.mkdir()
+        for child in sorted(source.iterdir()):
+            _link(child, target / child.name)
+        return
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
-def _deduplicate(puid, content, files, lines, paths, report: ImportReport) -> np.ndarray:
-    """Exact duplicates are dropped (first kept); the same id with different content is an error."""
-    if not puid:
-        return np.zeros(0, dtype=bool)
-    p, c = np.concatenate(puid), np.concatenate(content)
-    f, line = np.concatenate(files), np.concatenate(lines)
-    order = np.lexsort((np.arange(len(p)), c, p))
-    ps, cs = p[order], c[order]
-    same_id = np.r_[False, ps[1:] == ps[:-1]]
-    same_content = np.r_[False, cs[1:] == cs[:-1]]
-    keep = np.ones(len(p), dtype=bool)
-    duplicate = same_id & same_content
-    keep[order[duplicate]] = False
-    if duplicate.any():
-        report.dropped["exact duplicate of an earlier statement"] += int(duplicate.sum())
-    conflict = same_id & ~same_content
-    if conflict.any():
-        for j in np.flatnonzero(conflict)[:20]:
-            a, b = order[j - 1], order[j]
-            report.conflicts.append(
-                f"{paths[f[b]].name} row {line[b]} and {paths[f[a]].name} row {line[a]} share platform_uid "
-                f"(hash {ps[j]:x}) with different content"
-            )
+def _merge_into(result: ImportResult, work: Path, pack: Path, meta: dict[str, Any], library: Library) -> None:
+    """Add the imported actions to an existing pack — only after the whole pack, as it would be, validates."""
+    from riskkit.pack import validate_datapack
+
+    (r,) = result.reports.values()
+    staged = work / "packs"
+    own = (meta.get("platform") or {}).get("name") if isinstance(meta.get("platform"), dict) else None
+    if own and own != r.platform:
+        result.notes.append(f"the dump's platform_name {r.platform!r} differs from the pack's platform.name {own!r}")
+    merged = dict(meta)
+    merged["tables"] = {**(meta.get("tables") or {}), "actions": "actions.parquet"}
+    merged["time_resolution"] = "day"
+    merged["time_basis"] = "decision"
+    merged["import"] = _provenance(result)
+    current = _timestamp(meta.get("as_of"))
+    imported = pd.Timestamp(r.as_of) if r.as_of else None
+    if imported is not None and (current is None or current < imported):
+        merged["as_of"] = imported.isoformat()
+    # the pack as it would be: its own files (linked, never copied or changed) + the new actions and datapack.yaml
+    mirror = work / "mirror"
+    mirror.mkdir()
+    for entry in sorted(pack.iterdir()):
+        if entry.name not in ("datapack.yaml", "actions.parquet", "import_report.md", "import_report.json"):
+            _link(entry, mirror / entry.name)
+    _link(staged / "actions.parquet", mirror / "actions.parquet")
+    (mirror / "datapack.yaml").write_text(yaml.safe_dump(merged, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    check = validate_datapack(mirror, library=library)
+    r.validation = _validation(check)
+    if not check.ok:
         raise DsaImportError(
-            f"{int(conflict.sum()):,} statement(s) reuse a platform_uid with different content; nothing was written:\n  "
-            + "\n  ".join(report.conflicts)
+            f"--into {pack}: the pack would not be valid with the imported actions; nothing was written:\n"
+            + check.format(max_per_kind=5)
         )
-    return keep
-
-
-def _finish(
-    work: Path, target: Path, report: ImportReport, m: _Mapping, platform: str | None, service_type: str, into: bool
-) -> None:
-    keep = np.load(work / "keep.npy")
-    staged = work / "staged.parquet"
-    if not keep.any():
-        raise DsaImportError("no statement could be imported:\n" + report.format())
-    final = work / "actions.parquet"
-    offset = 0
-    writer = None
-    last_actioned = None
-    for batch in pq.ParquetFile(staged).iter_batches(batch_size=CHUNK_ROWS):
-        mask = keep[offset : offset + batch.num_rows]
-        offset += batch.num_rows
-        table = pa.Table.from_batches([batch]).filter(pa.array(mask))
-        if writer is None:
-            writer = pq.ParquetWriter(final, table.schema, compression="zstd")
-        writer.write_table(table)
-        report.rows_out += table.num_rows
-        top = pc.max(table.column("actioned_at")).as_py()
-        last_actioned = top if last_actioned is None or (top and top > last_actioned) else last_actioned
-    writer.close()
-    staged.unlink()
-    (work / "keep.npy").unlink()
-    as_of = pd.Timestamp(last_actioned).normalize() + pd.Timedelta(days=1)
-    provenance = {
-        "source": "DSA statements of reasons",
-        "mapping": m.version,
-        "riskkit": __version__,
-        "note": "content_date to application_date: time from posting to action, in whole days",
-        "inputs": report.inputs,
-    }
-    (work / "import_report.md").write_text(report.markdown(), encoding="utf-8")
-    (work / "import_report.json").write_text(json.dumps(report.to_dict(), indent=2, default=str), encoding="utf-8")
-    if into:
-        _merge_into(work, target, provenance, as_of)
-    else:
-        name = platform or (next(iter(report.platforms)) if report.platforms else "unknown")
-        meta = {
-            "contract": schema.CONTRACT_VERSION,
-            "platform": {"name": name, "service_type": service_type},
-            "as_of": as_of.isoformat(),
-            "time_resolution": "day",
-            "tables": {"actions": "actions.parquet"},
-            "import": provenance,
-        }
-        (work / "datapack.yaml").write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        if target.exists():
-            target.rmdir()  # empty (checked before)
-        work.rename(target)
-
-
-def _merge_into(work: Path, pack: Path, provenance: dict[str, Any], as_of: pd.Timestamp) -> None:
-    """Add the imported actions to an existing pack: new files only, then one atomic swap of datapack.yaml."""
-    meta = yaml.safe_load((pack / "datapack.yaml").read_text(encoding="utf-8")) or {}
+    _write_reports(result, staged, r)
     for name in ("actions.parquet", "import_report.md", "import_report.json"):
-        if (pack / name).exists() and name != "actions.parquet":
+        if name != "actions.parquet" and (pack / name).exists():
             (pack / name).replace(pack / f"{name}.previous")
-        shutil.move(str(work / name), str(pack / name))
-    meta.setdefault("tables", {})["actions"] = "actions.parquet"
-    meta["time_resolution"] = "day"
-    meta["import"] = provenance
-    current = pd.Timestamp(meta["as_of"]) if meta.get("as_of") else None
-    if current is None or (current.tzinfo is not None and current < as_of):
-        meta["as_of"] = as_of.isoformat()
+        shutil.move(str(staged / name), str(pack / name))
     tmp = pack / ".datapack.yaml.partial"
-    tmp.write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    tmp.write_text(yaml.safe_dump(merged, sort_keys=False, allow_unicode=True), encoding="utf-8")
     tmp.replace(pack / "datapack.yaml")
     shutil.rmtree(work, ignore_errors=True)
+    r.folder = str(pack)
+
+
+def _timestamp(value: Any) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(str(value))
+    except (ValueError, TypeError):
+        return None
+    return ts if ts.tzinfo is not None else None

@@ -678,14 +678,23 @@ class DsaColumns(Strict):
     full: list[NonEmpty] = Field(min_length=1)
     light_drops: list[NonEmpty] = Field(default_factory=list)
     lists: list[NonEmpty] = Field(default_factory=list)
+    required: list[NonEmpty] = Field(min_length=1)
 
 
 class DsaCategoryMap(Entry):
-    harm: HarmKey
-    minors_harm: HarmKey | None = None
+    """A DSA category or specification keyword and the riskkit harm it means (None: decided by other evidence)."""
+
+    harm: HarmKey | None
     schema_: Literal[1, 2] | None = Field(default=None, alias="schema")
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+class DsaTextRule(Entry):
+    """Phrases in the statement's free text (RE2, case-insensitive) that name a harm."""
+
+    harm: HarmKey
+    patterns: list[NonEmpty] = Field(min_length=1)
 
 
 class DsaDetectionMap(Entry):
@@ -701,20 +710,53 @@ class DsaActionMap(Entry):
     action: ActionKey
 
 
+class DsaTerritories(Strict):
+    source: NonEmpty
+    hints: dict[NonEmpty, NonEmpty] = Field(default_factory=dict)
+    codes: NonEmpty
+    #: the EU Member States among ``codes``: a statement whose territorial_scope names one is EU data (in_eu)
+    eu_member_states: NonEmpty
+
+
+class DsaGroundMap(Entry):
+    """A DSA ``decision_ground`` value and the contract's ``actions.decision_ground``."""
+
+    ground: Literal["illegal", "terms"]
+
+
 class DsaImportMapping(Header):
     """``kind: dsa_import_mapping`` — DSA statement-of-reasons values to riskkit's contract values."""
 
     kind: Literal["dsa_import_mapping"]
+    schema_v2_from: Date
     columns: DsaColumns
+    text_fields: list[NonEmpty] = Field(min_length=1)
+    harm_precedence: list[HarmKey]
     categories: list[DsaCategoryMap] = Field(min_length=1)
     keywords: list[DsaCategoryMap] = Field(default_factory=list)
-    minors_marker: list[NonEmpty] = Field(default_factory=list)
+    text_rules: list[DsaTextRule] = Field(default_factory=list)
     detection: list[DsaDetectionMap] = Field(min_length=1)
     decision_by: list[DsaDecisionMap] = Field(min_length=1)
     actions: list[DsaActionMap] = Field(min_length=1)
+    decision_grounds: list[DsaGroundMap] = Field(min_length=1)
+    territory_codes: DsaTerritories
+
+    @model_validator(mode="after")
+    def _eu_states_are_codes(self) -> DsaImportMapping:
+        codes = set(self.territory_codes.codes.split())
+        unknown = [c for c in self.territory_codes.eu_member_states.split() if c not in codes]
+        if unknown:
+            raise ValueError(f"territory_codes.eu_member_states: not in territory_codes.codes: {', '.join(unknown)}")
+        return self
+
+    @field_validator("harm_precedence")
+    @classmethod
+    def _every_harm_once(cls, value: list[str]) -> list[str]:
+        if sorted(value) != sorted(schema.HARM_CATEGORIES):
+            raise ValueError("harm_precedence must list every riskkit harm key exactly once")
+        return value
 
 
-#: kind -> model; a file whose kind is not here is refused.
 # ------------------------------------------------------------------------------------------------ targets
 
 

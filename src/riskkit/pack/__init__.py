@@ -86,7 +86,7 @@ def pack_from_frames(
     tz = ZoneInfo(parsed.timezone) if parsed.timezone else None
     typed: dict[str, pd.DataFrame] = {}
     for name, frame in tables.items():
-        table = schema.table(name)
+        table = schema.for_time_basis(schema.table(name), parsed.time_basis)
         ctx = FileContext(report, f"{name} (in memory)", 1, tz, parsed.as_of)
         df = typed_frame(frame.copy(), list(frame.columns), table, ctx, header_row=None)
         if df is not None:
@@ -125,6 +125,7 @@ def _read(path: Path, as_of: str | datetime | None, columns: Mapping[str, Sequen
         name: schema.table(name) if columns.get(name) is None else projected(schema.table(name), columns[name], report)
         for name in files
     }
+    contracts = {name: schema.for_time_basis(t, meta.time_basis) for name, t in contracts.items()}
 
     def read_one(name: str) -> tuple[pd.DataFrame | None, ValidationReport]:
         # each table gets its own report so parallel reading stays deterministic; merged in table order below

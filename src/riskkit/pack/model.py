@@ -49,6 +49,12 @@ class PackMeta:
     target_overrides: Mapping[str, Any] = field(default_factory=dict)
     sign_off: Any = None  # riskkit.pack.manifest.SignOff
     risk_overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def cohort_column(self) -> str:
+        """The actions column that puts an action in a cycle: detected_at, or actioned_at with time_basis decision."""
+        return "actioned_at" if self.time_basis == "decision" else "detected_at"
+
     eu: Any = None  # riskkit.pack.manifest.Eu: the eu: block, None when datapack.yaml has none
 
 

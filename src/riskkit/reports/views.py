@@ -174,7 +174,8 @@ def metric_section(result: CycleResult, table: str, title: str, scope: str = "ma
                 "kind": kind,
             }
         )
-    frame = pd.DataFrame(rows, columns=[*rows[0]] if rows else ["measure"])
+    keys = ["measure", "value", "interval", "based_on", "target", "status", "previous", "change", "significant", "kind"]
+    frame = pd.DataFrame(rows, columns=keys)
     columns = [
         Col("measure", "Measure"),
         Col("value", "Value", "number", kinds="kind"),
