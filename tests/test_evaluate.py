@@ -51,7 +51,7 @@ def test_the_result_holds_every_view_of_the_cycle(sample_result):
     assert r.cycle_id == "2026-H1" and r.scalars["cycle"]["kind"] == "half"
     assert r.scalars["platform"]["name"] == "Serambi"
     assert {f"mcmc.{t}" for t in MCMC_TABLES} <= set(r.tables)
-    assert {f"public.{t}" for t in PUBLIC_TABLES} <= set(r.tables)
+    assert {f"public.{lang}.{t}" for t in PUBLIC_TABLES for lang in ("en", "ms")} <= set(r.tables)
     assert set(r.scalars["audits"]) == {"accessibility", "child_safety", "safety_by_design"}
     assert r.scalars["versions"]["frameworks"]["riskkit-metrics"] == "1.0.0"
     assert len(r["inputs"]) == 12 and r["inputs"]["sha256"].str.len().eq(64).all()

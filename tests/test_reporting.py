@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from public_scan import pack_secrets, scan_public
 from riskkit.cycles import parse
 from riskkit.evaluate import evaluate
 from riskkit.metrics import compute
@@ -18,6 +19,7 @@ from riskkit.pack import load_datapack
 from riskkit.reports import public, records
 from riskkit.reports.disclosure import Disclosure, DisclosureError, PublicTable
 from riskkit.reports.exports import write_exports, write_records
+from riskkit.reports.wording import load_wording
 from riskkit.runner import run_cycle
 
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
@@ -116,33 +118,42 @@ def tempting_pack(tmp_path_factory):
 
 def test_tempting_pack_public_tables_hide_small_counts(tempting_pack, library, rules):
     m = compute(load_datapack(tempting_pack, library=library), "2025", library=library)
-    harm = public.public_harm_table(m, rules, library).frame.set_index("harm")["enforcement actions"]
+    words = load_wording()
+    tables = {lang: public.public_tables(m, 0, rules, library, words, lang) for lang in ("en", "ms")}
+    harm = tables["en"]["harm"].frame.set_index("Harm")["Enforcement actions"]
     assert m.value("actions_enforced", "csam") < 10
     assert harm["Child sexual abuse material"] == "<10"
     assert harm.isin(["<10", "withheld"]).sum() >= 2  # a second cell hides the first from the total
-    reports = public.public_reports_table(m, rules).frame.set_index("reporter")["reports"]
-    assert reports["child"] == "<10"
-    requests = public.public_requests_table(m, rules).frame.set_index("kind")["requests"]
-    assert requests["emergency"] == "<10"
-    handling = public.public_handling_table(m, rules, library).frame.set_index("harm")
-    assert handling.loc["Child sexual abuse material", "found proactively"] == "withheld"
+    reports = tables["en"]["reports"].frame.set_index("Reported by")["Reports"]
+    assert reports["Children"] == "<10"
+    requests = tables["en"]["requests"].frame.set_index("Kind of request")["Requests"]
+    assert requests["Emergency requests"] == "<10"
+    handling = tables["en"]["handling"].frame.set_index("Harm")
+    assert handling.loc["Child sexual abuse material", "Found proactively"] == "withheld"
+    # Malay: the same cells hidden, in Malay words
+    ms = tables["ms"]["harm"].frame.set_index("Kemudaratan")["Tindakan penguatkuasaan"]
+    assert list(ms.replace({"dirahsiakan": "withheld"})) == list(harm)
+    assert ms["Bahan penderaan seksual kanak-kanak"] == "<10"
+    assert tables["ms"]["handling"].frame.iloc[0]["Dikesan secara proaktif"] == "dirahsiakan"
 
 
 @pytest.mark.slow
 @pytest.mark.notebook
-def test_public_report_html_leaks_no_small_count_and_no_free_text(tempting_pack, tmp_path, library):
+def test_public_folder_of_a_tempting_pack_leaks_no_small_count_and_no_free_text(tempting_pack, tmp_path, library):
     result = run_cycle(tempting_pack, "2025", out=tmp_path / "r", progress=False)
-    html = (result.folder / "04_public_annual_safety_report.html").read_text()
-    assert SECRET not in html
-    assert "@someone" not in html
+    public_dir = result.folder / "public"
+    ids, texts = pack_secrets(tempting_pack, result.folder, library)
+    assert {f"{SECRET} user @someone posted", f"{SECRET} evidence"} <= texts
+    assert scan_public(public_dir, ids, texts, threshold=10) == []
     m = compute(load_datapack(tempting_pack, library=library), "2025", library=library)
     csam = int(m.value("actions_enforced", "csam"))
-    assert f">{csam}<" not in html  # the table cell shows <10, never the number
-    for csv in result.folder.glob("public_2025_*.csv"):
-        text = csv.read_text()
-        assert SECRET not in text
-    nb = (result.folder / "04_public_annual_safety_report.ipynb").read_text()
-    assert SECRET not in nb
+    for lang in ("en", "ms"):
+        html = (public_dir / f"annual-report-2025-{lang}.html").read_text()
+        assert f">{csam}<" not in html  # the table cell shows <10, never the number
+        assert "&lt;10" in html
+    english = (public_dir / "annual-report-2025-en.html").read_text()
+    assert "fewer than 10 of them concerned child sexual abuse material" in english
+    assert SECRET not in (result.folder / "04_public_annual_safety_report_en.ipynb").read_text()
 
 
 # ------------------------------------------------------------------------------------------- MCMC report

@@ -109,16 +109,29 @@ def test_every_report_renders_offline_with_all_figures_and_a_toc(browser, sample
         "03_mcmc_half_yearly_report.html",
     }
     year = sorted(sample_year_run.glob("*.html"))
-    assert {p.name for p in year} == {"index.html", "04_public_annual_safety_report.html"}
-    for path in htmls + year:
+    assert {p.name for p in year} == {
+        "index.html",
+        "04_public_annual_safety_report_en.html",
+        "04_public_annual_safety_report_ms.html",
+    }
+    public = sorted((sample_year_run / "public").glob("*.html"))  # what the public opens
+    assert [p.name for p in public] == ["annual-report-2025-en.html", "annual-report-2025-ms.html"]
+    notebook_of = {p: p.with_suffix(".ipynb") for p in htmls + year}
+    notebook_of.update({p: sample_year_run / f"04_public_annual_safety_report_{p.stem[-2:]}.ipynb" for p in public})
+    for path in htmls + year + public:
         page, blocked, errors = _open(browser, path)
         assert blocked == [], f"{path.name} asked the network for {blocked}"
         if path.name == "index.html":
-            assert page.locator("a[href$='.html']").count() == len(list(path.parent.glob("0*.html")))
+            reports = len(list(path.parent.glob("0*.html")))
+            assert page.locator("table a[href$='.html']").count() == reports
+            assert page.locator("section.public a[href$='.html']").count() == len(
+                list(path.parent.glob("public/*.html"))
+            )
+            _assert_accessible(page, path.name)
             assert page.locator("th.group").count() >= 1
             page.close()
             continue
-        expected = _expected_figures(path.with_suffix(".ipynb"))
+        expected = _expected_figures(notebook_of[path])
         assert expected >= 1
         page.wait_for_function(
             f"document.querySelectorAll('.plotly-graph-div .main-svg').length >= {expected}", timeout=30_000

@@ -144,6 +144,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         on_event=None if args.quiet else (lambda msg: print(msg, file=sys.stderr)),
         allow_incomplete=args.allow_incomplete,
         pdf=args.pdf,
+        publication_date=args.publication_date,
     )
     print(result.index)
     return EXIT_OK
@@ -313,6 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-incomplete",
         action="store_true",
         help="report on a cycle that ends after the data's as-of (every page then says the data is incomplete)",
+    )
+    p.add_argument(
+        "--publication-date",
+        metavar="YYYY-MM-DD",
+        help="the date printed on the public annual report of a year run (default: the run's date in Malaysia)",
     )
     p.set_defaults(func=_cmd_run)
 

@@ -89,24 +89,28 @@ class Figure:
     the plotly JSON for JupyterLab. Rendered without plotly.io's renderer machinery (which would import nbformat and
     jsonschema into every kernel)."""
 
-    def __init__(self, fig: Any, caption: str = "") -> None:
+    def __init__(self, fig: Any, caption: str = "", lang: str = "en") -> None:
         self.fig = fig
         self.caption = caption
+        self.lang = lang
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         from riskkit.documents.plotly_bundle import figure_html
+        from riskkit.reports.wording import load_wording
 
+        words, lang = load_wording(), self.lang
         fig_dict = self.fig.to_plotly_json() if hasattr(self.fig, "to_plotly_json") else dict(self.fig)
         number = next(_FIGURES)
-        title = _figure_title(fig_dict) or "Chart"
+        title = _figure_title(fig_dict) or words.t("chart", lang)
         caption = self.caption or title
         chart = figure_html(self.fig, f"rk-figure-{number}")
-        table = _numbers_table(fig_dict)
+        head = tuple(words.t(k, lang) for k in ("chart_series", "chart_item", "chart_value"))
+        table = _numbers_table(fig_dict, head)
         markup = (
             f'<figure class="rk-figure" aria-label="{html.escape(caption)}">'
             f'<div class="rk-chart">{chart}</div>'
-            f"<figcaption>{html.escape(caption)} (the numbers are in the table below)</figcaption>"
-            f"<details><summary>Numbers shown in the chart</summary>{table}</details></figure>"
+            f"<figcaption>{html.escape(caption)} {html.escape(words.t('chart_see_table', lang))}</figcaption>"
+            f"<details><summary>{html.escape(words.t('chart_numbers', lang))}</summary>{table}</details></figure>"
         )
         return {
             "text/html": markup,
@@ -118,9 +122,10 @@ class Figure:
         }
 
 
-def figure(fig: Any, caption: str = "") -> Figure:
-    """Display a plotly figure offline, with a caption and its numbers as an accessible table."""
-    return Figure(fig, caption)
+def figure(fig: Any, caption: str = "", lang: str = "en") -> Figure:
+    """Display a plotly figure offline, with a caption and its numbers as an accessible table (its wording in
+    ``lang``)."""
+    return Figure(fig, caption, lang)
 
 
 _FIGURES = itertools.count(1)  # per kernel: deterministic div ids
@@ -133,8 +138,9 @@ def _figure_title(fig_dict: dict[str, Any]) -> str:
     return str(title or "")
 
 
-def _numbers_table(fig_dict: dict[str, Any]) -> str:
-    """The traces' values as one HTML table (bar/scatter: x and y; heatmap: the grid; polar: theta and r)."""
+def _numbers_table(fig_dict: dict[str, Any], head: tuple[str, str, str]) -> str:
+    """The traces' values as one HTML table (bar/scatter: x and y; heatmap: the grid; polar: theta and r). A bar
+    without a value (a count hidden by disclosure control) shows its text (``<10``) instead."""
     rows: list[tuple[str, str, str]] = []
     for trace in fig_dict.get("data", []):
         name = str(trace.get("name") or "")
@@ -152,14 +158,18 @@ def _numbers_table(fig_dict: dict[str, Any]) -> str:
             xs, ys = _list(trace.get("x")), _list(trace.get("y"))
             horizontal = trace.get("orientation") == "h"
             labels, values = (ys, xs) if horizontal else (xs, ys)
-            for label, value in zip(labels, values, strict=False):
-                rows.append((name, str(label), _num(value)))
+            texts = _list(trace.get("text")) if isinstance(trace.get("text"), list | tuple) else []
+            for i, (label, value) in enumerate(zip(labels, values, strict=False)):
+                shown = _num(value) if value is not None or i >= len(texts) else str(texts[i])
+                rows.append((name, str(label), shown))
     body = "".join(
         f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td><td data-num>{html.escape(c)}</td></tr>"
         for a, b, c in rows[:500]
     )
-    head = "<tr><th scope='col'>Series</th><th scope='col'>Item</th><th scope='col'>Value</th></tr>"
-    return f'<div class="rk-scroll"><table class="rk-table"><thead>{head}</thead><tbody>{body}</tbody></table></div>'
+    head_row = "<tr>" + "".join(f"<th scope='col'>{html.escape(h)}</th>" for h in head) + "</tr>"
+    return (
+        f'<div class="rk-scroll"><table class="rk-table"><thead>{head_row}</thead><tbody>{body}</tbody></table></div>'
+    )
 
 
 def _list(values: Any) -> list[Any]:

@@ -24,6 +24,7 @@ from riskkit.pack import DataPack
 from riskkit.reports import mcmc, overview, public, records
 from riskkit.reports.disclosure import DEFAULT_THRESHOLD, Disclosure
 from riskkit.reports.views import labels_table
+from riskkit.reports.wording import load_wording
 from riskkit.result import CycleResult
 from riskkit.risk import Assessment, assess
 from riskkit.targets import evaluate_targets
@@ -52,7 +53,7 @@ MCMC_TABLES = (
     "risks_moved",
     "record_keeping",
 )
-PUBLIC_TABLES = ("harm", "handling", "support", "rates", "reports", "requests")
+PUBLIC_TABLES = public.TABLES
 
 
 def evaluate(
@@ -106,17 +107,22 @@ def evaluate(
     tables.update({f"mcmc.{k}": v for k, v in _mcmc_tables(pack, cyc, m, assessment, audits, plan, library).items()})
     tables["mcmc.record_keeping"] = completeness
     launched = _features_launched(pack, cyc)
-    publics = {
-        "harm": public.public_harm_table(m, disclosure, library),
-        "handling": public.public_handling_table(m, disclosure, library),
-        "support": public.public_support_table(m, launched, disclosure),
-        "rates": public.public_rates_table(m, disclosure),
-        "reports": public.public_reports_table(m, disclosure),
-        "requests": public.public_requests_table(m, disclosure),
-    }
-    for key, table in publics.items():
-        tables[f"public.{key}"] = table.frame
-        tables[f"public.{key}.suppressed"] = table.log
+    words = load_wording()
+    public_scalars: dict[str, Any] = {"threshold": disclosure.threshold, "languages": list(words.languages)}
+    for lang in words.languages:
+        publics = public.public_tables(m, launched, disclosure, library, words, lang)
+        for key, table in publics.items():
+            tables[f"public.{lang}.{key}"] = table.frame
+            tables[f"public.{lang}.{key}.suppressed"] = table.log
+        public_scalars.setdefault("titles", {})[lang] = {key: t.title for key, t in publics.items()}
+        if cyc.kind == "year":
+            year = cyc.id
+            public_scalars.setdefault("summary", {})[lang] = public.public_summary(
+                publics, library, words, lang, year, disclosure.threshold
+            )
+            public_scalars.setdefault("comparison", {})[lang] = public.public_comparison(
+                publics["harm"], before, words, lang
+            )
 
     scalars = {
         "platform": {
@@ -134,10 +140,7 @@ def evaluate(
             name: {"framework": r.framework, "title": audit_title(library, name), "overall": _plain(r.overall)}
             for name, r in audits.items()
         },
-        "public": {
-            "threshold": disclosure.threshold,
-            "titles": {key: t.title for key, t in publics.items()},
-        },
+        "public": public_scalars,
         "previous": {"cycle": before.cycle_id if before is not None else None},
         "sign_off": _sign_off(pack),
         "warnings": _warnings(pack, cyc),

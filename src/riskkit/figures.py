@@ -202,12 +202,17 @@ def maturity_radar(domains: pd.DataFrame, title: str) -> go.Figure:
     return _layout(fig, title, 460)
 
 
-def disclosed_bars(table: pd.DataFrame, label: str, value: str, title: str) -> go.Figure:
-    """Bars drawn only from a public table's disclosed strings: suppressed cells stay empty and say so, so a
-    figure can never show what the table hides."""
-    rows = table[table[label] != "total"]
-    numbers = [float(v.replace(",", "")) if v.replace(",", "").replace(".", "").isdigit() else 0.0 for v in rows[value]]
-    text = [v if not v.replace(",", "").replace(".", "").isdigit() else "" for v in rows[value]]
+def disclosed_bars(table: pd.DataFrame, label: str, value: str, title: str, total: str = "total") -> go.Figure:
+    """Bars drawn only from a public table's disclosed strings, without its ``total`` row: a suppressed cell has
+    no bar and says what the table says (``<10``, withheld), so a figure can never show what the table hides."""
+    rows = table[table[label] != total]
+
+    def number(text: str) -> float | None:
+        digits = text.replace(",", "")
+        return float(digits) if digits.replace(".", "", 1).isdigit() else None
+
+    numbers = [number(str(v)) for v in rows[value]]
+    text = ["" if n is not None else str(v) for n, v in zip(numbers, rows[value], strict=True)]
     fig = go.Figure(
         go.Bar(
             x=numbers,

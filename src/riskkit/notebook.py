@@ -99,3 +99,84 @@ def title(result: CycleResult) -> str:
 def audit_title(result: CycleResult, name: str) -> str:
     """The audit's title as readers see it (``Child-safety audit``)."""
     return str(result.scalars["audits"][name].get("title") or name)
+
+
+@dataclass
+class PublicReport:
+    """The public annual report of a year's result in one language: its sections, tables and chart, every text
+    from the report's wording and every figure from the disclosed tables."""
+
+    result: CycleResult
+    language: str
+
+    def __post_init__(self) -> None:
+        from riskkit.reports.wording import load_wording
+
+        if self.result.scalars["cycle"]["kind"] != "year":
+            raise ParameterError(
+                f"the public report is annual; {self.result.cycle_id} is a half-year (use the MCMC half-yearly report)"
+            )
+        self.words = load_wording()
+        self.words.t("title", self.language)  # refuses a language the report is not written in
+
+    def text(self, key: str, **values: Any) -> str:
+        """The wording ``key`` in this report's language."""
+        return self.words.t(key, self.language, **values)
+
+    def title(self) -> Any:
+        from riskkit import display
+
+        return display.title(self.result, self.text("title"))
+
+    def introduction(self) -> list[Any]:
+        """What the report is and how to read its numbers."""
+        from riskkit import display
+
+        threshold = self.result.scalars["public"]["threshold"]
+        return [display.paragraph(self.text("intro")), display.note(self.text("how_to_read", threshold=threshold))]
+
+    def section(self, name: str, *, text: bool = True) -> list[Any]:
+        """A section's heading and, when it has one, its explanation."""
+        from riskkit import display
+
+        parts = [display.heading(self.text(f"{name}_heading"))]
+        if text and f"{name}_text" in self.words.text:
+            parts.append(display.paragraph(self.text(f"{name}_text")))
+        return parts
+
+    def summary(self) -> list[Any]:
+        """The year in brief: sentences built from the disclosed tables."""
+        from riskkit import display
+
+        return [
+            *self.section("summary"),
+            display.paragraph(" ".join(self.result.scalars["public"]["summary"][self.language])),
+        ]
+
+    def table(self, key: str) -> Any:
+        from riskkit import display
+        from riskkit.reports import views
+
+        return display.view(views.public_table(self.result, key, self.language))
+
+    def harm_chart(self) -> Any:
+        """Enforcement actions by harm, drawn from the disclosed table."""
+        from riskkit import display, figures
+
+        frame = self.result[f"public.{self.language}.harm"]
+        title = self.text("table_harm")
+        chart = figures.disclosed_bars(
+            frame, self.text("col_harm"), self.text("col_actions"), title, total=self.text("total")
+        )
+        return display.figure(chart, title, self.language)
+
+    def comparison(self) -> Any:
+        """The change against the previous year, or that this is the first year."""
+        from riskkit import display
+
+        return display.paragraph(self.result.scalars["public"]["comparison"][self.language])
+
+
+def public_report(result: CycleResult, language: str = "en") -> PublicReport:
+    """The public annual report of ``result`` in ``language`` (``en`` or ``ms``)."""
+    return PublicReport(result, language)

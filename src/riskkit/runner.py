@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,8 @@ from riskkit.exceptions import ParameterError, RunFailed
 from riskkit.library import Library, load_library
 from riskkit.pack import load_datapack
 from riskkit.reports.exports import write_exports, write_records
+from riskkit.reports.public_folder import FOLDER, write_public_folder
+from riskkit.reports.wording import load_wording
 from riskkit.result import RESULT_DIR, CycleResult
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,11 @@ def notebooks_for(cycle: Cycle, folder: Path, library: Library, only: Sequence[s
             for audit in library.checklists():
                 title = audit_title(library, audit)
                 jobs.append(NotebookJob(path, f"{path.stem}_{audit}", group, title, {"audit": audit}))
+        elif meta.get("per") == "language":
+            words = load_wording()
+            for lang in words.languages:
+                title = f"{words.t('title', lang)} ({words.t('language_name', lang)})"
+                jobs.append(NotebookJob(path, f"{path.stem}_{lang}", group, title, {"language": lang}))
         else:
             jobs.append(NotebookJob(path, path.stem, group, str(meta.get("title") or _title(path))))
     if only:
@@ -132,6 +139,7 @@ def run_cycle(
     frameworks: Sequence[str | Path] = (),
     allow_incomplete: bool = False,
     pdf: bool = False,
+    publication_date: str | None = None,
 ) -> RunResult:
     """Validate the pack (nothing runs if it is invalid), evaluate the cycle once, then execute and render every
     notebook of the cycle over the saved result.
@@ -140,12 +148,14 @@ def run_cycle(
     is ``library``, else the packaged one with ``frameworks`` (folders or files of your own) applied.
     ``as_of`` replaces the pack's own as-of everywhere (validation, completeness, the reports). A cycle that ends
     after the data's as-of is refused unless ``allow_incomplete`` (then every page says the data is incomplete);
-    an ``only`` or incomplete run is marked partial and never becomes ``latest``.
+    an ``only`` or incomplete run is marked partial and never becomes ``latest``. ``publication_date``
+    (``YYYY-MM-DD``, default: the run's date in Malaysia) is printed on the public report of a year run.
     Raises :class:`RunFailed` (exit 1) after moving a failed run to ``failed-<timestamp>``.
     """
     say = on_event or (lambda _msg: None)
     started = datetime.now(UTC)
     stamp = _instant(as_of) if as_of else None
+    published = _day(publication_date) if publication_date else started.astimezone(REPORTING_TZ).date()
     lib = library if library is not None else load_library(frameworks)
     data_path = Path(data).resolve()
     pack = load_datapack(data_path, library=lib, as_of=stamp)  # InvalidDataPack (exit 2) before anything is written
@@ -194,8 +204,11 @@ def run_cycle(
         "run_started": started.isoformat(timespec="seconds"),
         "platform": result.scalars["platform"]["name"],
         "cycle": cyc.id,
+        "cycle_kind": cyc.kind,
         "period": cyc.label,
         "as_of": as_of_text,
+        "as_of_iso": result.scalars["as_of"],
+        "publication_date": published.isoformat(),
         "draft": not result.scalars["sign_off"]["signed"],
         "incomplete": incomplete,
         "warnings": warnings,
@@ -220,6 +233,14 @@ def run_cycle(
 
     failed = [r for r in results if r.status != "succeeded"]
     status = "failed" if failed else "succeeded"
+    public_pages = {
+        b.parameters["language"]: partial / r.html
+        for b, r in zip(books, results, strict=True)
+        if "language" in b.parameters and r.html
+    }
+    if cyc.kind == "year" and public_pages and not failed:
+        write_public_folder(partial, result, public_pages, published)
+        say("  public/ written: the public report and its disclosed tables, nothing else")
     pdfs: list[str] = []
     if pdf and not failed:
         from riskkit.documents.run_pdfs import write_run_pdfs
@@ -235,13 +256,15 @@ def run_cycle(
             ),
             encoding="utf-8",
         )
-        pdfs = [p.name for p in write_run_pdfs(partial)]
+        pdfs = [p.relative_to(partial).as_posix() for p in write_run_pdfs(partial)]
         say(f"  {len(pdfs)} PDF(s) printed")
     manifest = _manifest(context, params, cyc, results, status, started, jobs, timeout, lib)
     manifest["warnings"] = warnings
     manifest["partial"] = partial_run
     manifest["pdfs"] = pdfs
     manifest["incomplete"] = incomplete
+    manifest["publication_date"] = published.isoformat()
+    manifest["public"] = sorted(p.relative_to(partial).as_posix() for p in (partial / FOLDER).rglob("*") if p.is_file())
     manifest["evaluation"] = {"seconds": evaluated, "pack_reads": 1, "evaluations": 1, "result": RESULT_DIR}
     (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     (partial / "index.html").write_text(_index_html(manifest, partial), encoding="utf-8")
@@ -276,6 +299,14 @@ def _instant(text: str) -> pd.Timestamp:
     if stamp.tzinfo is None:
         raise ParameterError(f"--as-of {text!r} has no offset: add one, e.g. +08:00 for Malaysian time")
     return stamp
+
+
+def _day(text: str) -> date:
+    """``--publication-date`` as a calendar date (exit 2 otherwise)."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ParameterError(f"--publication-date {text!r} is not a date: give YYYY-MM-DD, e.g. 2027-03-31") from None
 
 
 def open_result(run_folder: str | Path) -> CycleResult:
@@ -324,6 +355,8 @@ def _execute(
         run.notebook = out_nb.name
         nb = nbformat.read(out_nb, as_version=4)
         page = {**nb.metadata.get("riskkit", {}), **context, "title": job.title, "status": run.status}
+        lang = job.parameters.get("language", "en")
+        page.update(_page_words(lang, page))
         if _has_figures(nb):
             from riskkit.documents.plotly_bundle import plotly_js
 
@@ -332,7 +365,7 @@ def _execute(
         nb.metadata["title"] = f"{job.title} — {context['platform']} — {context['cycle']}"
         try:
             html_path = folder / f"{job.name}.html"
-            html_path.write_text(render_html(nb), encoding="utf-8")
+            html_path.write_text(render_html(nb, lang), encoding="utf-8")
             run.html, run.html_bytes = html_path.name, html_path.stat().st_size
         except Exception:  # a rendering failure must not hide the notebook's own outcome
             run.status = "failed"
@@ -356,11 +389,32 @@ def _title(path: Path) -> str:
     return words[:1].upper() + words[1:]
 
 
-def render_html(nb: Any) -> str:
-    """Self-contained HTML without code cells, through riskkit's template."""
+def _page_words(lang: str, page: dict[str, Any]) -> dict[str, Any]:
+    """The page template's own words in ``lang``; a public page also gets its publication date and plain title."""
+    words = load_wording()
+    out: dict[str, Any] = {
+        "lang": lang,
+        "labels": {k: words.t(k, lang) for k in ("contents", "data_as_of", "published", "draft", "incomplete")},
+    }
+    if page.get("public"):
+        out["title"] = words.t("title", lang)
+        published = page.get("publication_date")
+        if published:
+            out["published"] = words.date(date.fromisoformat(published), lang)
+        if page.get("as_of_iso"):
+            out["as_of"] = words.date(pd.Timestamp(page["as_of_iso"]).date(), lang)
+        if page.get("cycle_kind") == "year":
+            out["period"] = words.t("year_period", lang, year=page["cycle"])
+    return out
+
+
+def render_html(nb: Any, lang: str = "en") -> str:
+    """Self-contained HTML without code cells, through riskkit's template, declared in ``lang``."""
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="riskkit", extra_template_basedirs=[str(resources.templates_dir())])
+    exporter = HTMLExporter(
+        template_name="riskkit", extra_template_basedirs=[str(resources.templates_dir())], language_code=lang
+    )
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
@@ -448,6 +502,7 @@ th.group {{ background: #eceff1; font-size: 1.02em; }}
 .st-succeeded {{ color: #2e7d32; font-weight: bold; }} .st-failed {{ color: #c62828; font-weight: bold; }}
 .status-failed {{ background: #ffebee; padding: 0.5em 1em; border-left: 4px solid #c62828; }}
 code {{ font-size: 0.85em; }}
+section.public {{ border: 2px solid #1565c0; padding: 0 1em 0.5em; margin: 1em 0; }}
 </style></head><body>
 <h1>{e(manifest["platform"])} — {e(manifest["cycle"])}</h1>
 <p>{e(manifest["period"]["label"])} · run {e(manifest["run_id"])} · riskkit {e(manifest["versions"]["riskkit"])} ·
@@ -455,11 +510,28 @@ code {{ font-size: 0.85em; }}
 {'<p class="status-failed">This run failed: the reports below may be incomplete. The last good run is unchanged.</p>' if manifest["status"] != "succeeded" else ""}
 <h2>Reports</h2>
 <table><tr><th>notebook</th><th>status</th><th>time</th><th>executed notebook</th><th>error</th></tr>{"".join(rows)}</table>
+{_public_section(manifest)}
 <h2>Exports</h2><ul>{export_rows}</ul>
 <h2>Inputs</h2><table><tr><th>file</th><th>rows</th><th>SHA-256</th></tr>{inputs}</table>
 <h2>Frameworks</h2><p>{fw}</p>
 </body></html>
 """
+
+
+def _public_section(manifest: dict[str, Any]) -> str:
+    """The index's list of what may be published, apart from everything else."""
+    files = manifest.get("public") or []
+    if not files:
+        return ""
+    e = html.escape
+    items = "".join(f'<li><a href="{e(f)}">{e(f.removeprefix(FOLDER + "/"))}</a></li>' for f in files)
+    return (
+        '<section class="public" aria-labelledby="public-h"><h2 id="public-h">For publication: public/</h2>'
+        "<p><strong>Only the files in <code>public/</code> may be published.</strong> Everything else in this run "
+        "— the other reports, the exports, the executed notebooks, the inputs below — is internal: it holds counts "
+        "below the disclosure threshold, identifiers and provenance.</p>"
+        f"<ul>{items}</ul></section>"
+    )
 
 
 def _count(rows: int | None) -> str:

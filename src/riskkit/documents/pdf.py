@@ -15,6 +15,7 @@ import html
 import io
 import logging
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,12 +82,20 @@ def header_template(text: str) -> str:
     return f'<div style="{HEADER_STYLE}">{html.escape(text)}</div>'
 
 
-def footer_template() -> str:
-    """Chromium's footer: "Page N of M" (filled in by chromium) at the bottom right of every page."""
-    return (
-        f'<div style="{HEADER_STYLE} text-align: right;">'
-        'Page <span class="pageNumber"></span> of <span class="totalPages"></span></div>'
-    )
+def footer_template(lang: str = "en") -> str:
+    """Chromium's footer: "Page N of M" (filled in by chromium) at the bottom right of every page, in ``lang``."""
+    from riskkit.reports.wording import load_wording
+
+    numbers = {"page": '<span class="pageNumber"></span>', "pages": '<span class="totalPages"></span>'}
+    return f'<div style="{HEADER_STYLE} text-align: right;">{load_wording().t("pdf_page", lang, **numbers)}</div>'
+
+
+def page_language(html_path: str | os.PathLike[str]) -> str:
+    """The ``lang`` an HTML page declares (``en`` when it declares none)."""
+    with open(html_path, encoding="utf-8", errors="replace") as f:
+        head = f.read(2048)
+    match = re.search(r"<html[^>]*\blang=\"([a-z]{2})", head)
+    return match.group(1) if match else "en"
 
 
 def html_to_pdf(
@@ -131,7 +140,9 @@ def html_to_pdf(
 
     page = browser.new_page(viewport={"width": content_width_px(landscape), "height": 1000})
     try:
-        data = _print(page, source, header=header, landscape=landscape, timeout_ms=timeout * 1000)
+        data = _print(
+            page, source, header=header, landscape=landscape, timeout_ms=timeout * 1000, lang=page_language(source)
+        )
     finally:
         page.close()
     with atomic_path(pdf_path, overwrite=overwrite) as tmp:
@@ -166,7 +177,7 @@ def prepare_for_print(page: Page, url: str, *, landscape: bool = False, timeout_
     return errors
 
 
-def _print(page: Page, source: Path, *, header: str, landscape: bool, timeout_ms: float) -> bytes:
+def _print(page: Page, source: Path, *, header: str, landscape: bool, timeout_ms: float, lang: str = "en") -> bytes:
     errors = prepare_for_print(page, source.as_uri(), landscape=landscape, timeout_ms=timeout_ms)
     for error in errors:
         log.warning("%s: page error: %s", source.name, error)
@@ -176,7 +187,7 @@ def _print(page: Page, source: Path, *, header: str, landscape: bool, timeout_ms
         print_background=True,
         display_header_footer=True,
         header_template=header_template(header),
-        footer_template=footer_template(),
+        footer_template=footer_template(lang),
         margin={side: f"{mm}mm" for side, mm in MARGINS_MM.items()},
         prefer_css_page_size=True,
         outline=True,

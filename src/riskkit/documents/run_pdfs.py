@@ -46,4 +46,11 @@ def write_run_pdfs(folder: str | Path) -> list[Path]:
         raise
     except Exception as exc:  # playwright raises its own errors when chromium cannot start
         raise DocumentError(f"could not print the run's pages to PDF: {str(exc).splitlines()[0]}") from None
+    if (run / "public").is_dir() and manifest.get("publication_date"):
+        from datetime import date
+
+        from riskkit.reports.public_folder import write_readme
+        from riskkit.result import CycleResult
+
+        write_readme(run / "public", CycleResult.load(run), date.fromisoformat(manifest["publication_date"]))
     return written

@@ -32,24 +32,16 @@ DEFAULT_THRESHOLD = 10
 WITHHELD = "withheld"
 
 
-#: riskkit's own wording allowed in public tables besides its labels and enums.
-PHRASES = (
-    "Reversal rate on appeal: automated decisions",
-    "Local moderators (full-time equivalent, average)",
-    "Training hours per moderator",
-    "Wellbeing-support hours per moderator",
-    "Languages moderated locally",
-    "Features launched",
-)
-
-
 class DisclosureError(RiskkitError):
     """A public table would publish something the disclosure rules forbid."""
 
 
 def vocabulary(library: Library) -> frozenset[str]:
     """Every text a public table may contain: riskkit's labels and enums, never data."""
-    words: set[str] = {ALL, "all categories", "total", "<", WITHHELD, "yes", "no", "", *PHRASES}
+    from riskkit.reports.wording import load_wording
+
+    words: set[str] = {ALL, "all categories", "total", "<", WITHHELD, "yes", "no", ""}
+    words |= load_wording().all_texts()
     for key in schema.HARM_CATEGORIES:
         words |= {key, library.harm_label(key, "en"), library.harm_label(key, "ms")}
     for t in schema.TABLES.values():
@@ -97,6 +89,7 @@ class PublicTable:
         label_column: str,
         disclosure: Disclosure,
         total_row: str | None = "total",
+        withheld: str = WITHHELD,
     ) -> PublicTable:
         """Counts per row label (one or more count columns). Each column, with its total row, is a group for
         complementary suppression; so is each row across the count columns when they add up to a total column
@@ -120,7 +113,7 @@ class PublicTable:
         shown = data.astype(object)
         for col in value_cols:
             shown[col] = [
-                f"<{threshold}" if h and (v < threshold) else (WITHHELD if h else f"{v:,.0f}")
+                f"<{threshold}" if h and (v < threshold) else (withheld if h else f"{v:,.0f}")
                 for v, h in zip(data[col], hidden[col], strict=True)
             ]
         frame = shown.reset_index()
@@ -139,6 +132,7 @@ class PublicTable:
         disclosure: Disclosure,
         value_columns: Sequence[str] = (),
         percent: bool = True,
+        withheld: str = WITHHELD,
     ) -> PublicTable:
         """Rates from numerator/denominator columns (``{"shown name": ("num col", "den col")}``); a rate is withheld
         when its numerator or denominator is below the threshold. ``value_columns`` are non-count values (hours,
@@ -154,7 +148,7 @@ class PublicTable:
             cells = []
             for label, n, d in zip(out[label_column], num, den, strict=True):
                 if not d or math.isnan(d) or d < threshold or (0 < n < threshold):
-                    cells.append(WITHHELD)
+                    cells.append(withheld)
                     log.append((label, name, f"numerator or denominator below {threshold}"))
                 else:
                     cells.append(f"{100 * n / d:.1f}%" if percent else f"{n / d:.3f}")
@@ -164,7 +158,7 @@ class PublicTable:
             cells = []
             for i, (label, v) in enumerate(zip(out[label_column], values, strict=True)):
                 if first_den is not None and (math.isnan(first_den[i]) or first_den[i] < threshold):
-                    cells.append(WITHHELD)
+                    cells.append(withheld)
                     log.append((label, col, f"based on fewer than {threshold} items"))
                 else:
                     cells.append("" if math.isnan(v) else f"{v:,.1f}")

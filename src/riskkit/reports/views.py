@@ -629,12 +629,20 @@ def risks_moved(result: CycleResult) -> View:
     )
 
 
-def public_table(result: CycleResult, key: str) -> View:
-    """A disclosed public table as published (its cells are already the disclosed strings)."""
-    t = result[f"public.{key}"]
-    title = result.scalars["public"]["titles"][key]
-    columns = [Col(c, humanise(c)) for c in t.columns]
-    return View(f"public_{key}", title, t, columns, scope_text(result))
+def public_table(result: CycleResult, key: str, lang: str = "en") -> View:
+    """A disclosed public table as published in ``lang`` (its cells and headers are already the reader's text)."""
+    t = result[f"public.{lang}.{key}"]
+    title = result.scalars["public"]["titles"][lang][key]
+    return View(f"public_{key}", title, t, [Col(c, c) for c in t.columns], public_scope(result, lang))
+
+
+def public_scope(result: CycleResult, lang: str = "en") -> str:
+    """``Malaysian users · 1 January – 31 December 2026`` in ``lang`` (a half-year keeps its period label)."""
+    from riskkit.reports.wording import load_wording
+
+    words, cycle = load_wording(), result.scalars["cycle"]
+    period = words.t("year_period", lang, year=cycle["id"]) if cycle["kind"] == "year" else cycle["label"]
+    return words.t("scope", lang, period=period)
 
 
 def _risk_names(result: CycleResult) -> dict[str, str]:
