@@ -1,5 +1,5 @@
 """Fixtures in the shape of the DSA Transparency Database daily dumps, written from the documented format
-(research/metrics-anchors.md §2): 38 columns (full) or 34 (light), every cell quoted, lists as JSON arrays, dates
+(github.com/digital-services-act/transparency-database): 38 columns (full) or 34 (light), every cell quoted, lists as JSON arrays, dates
 'YYYY-MM-DD HH:MM:SS', zip-of-zips packaging with .sha1 members. No real dump rows are used: platforms, ids and
 texts are invented, in the patterns real dumps show (templated grounds text, platform-specific id namespaces)."""
 

@@ -114,7 +114,7 @@ def _pdf_text(path: Path) -> str:
 
 
 #: What only internal documents may hold: code, notebook and pack file kinds, local paths.
-INTERNAL_MARKERS = ("import ", "result_dir", "Traceback", ".ipynb", ".parquet", "datapack.yaml", "/tmp/", "/work/")
+INTERNAL_MARKERS = ("import ", "result_dir", "Traceback", ".ipynb", ".parquet", "datapack.yaml", "/tmp/", "/home/")
 
 
 def pack_secrets(pack: Path, run_folder: Path, library) -> tuple[set[str], set[str]]:
