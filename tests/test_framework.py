@@ -764,3 +764,12 @@ def test_cli_refuses_a_broken_framework_folder_with_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert "entry 'proactive_rate' (metrics[4]): field 'kind'" in err and "Traceback" not in err
+
+
+def test_frameworks_and_docs_cite_public_sources_only():
+    """No shipped file cites development notes or a path of a development machine."""
+    root = Path(__file__).parents[1]
+    files = [*(root / "src" / "riskkit").rglob("*.yaml"), *(root / "docs").glob("*.md"), root / "README.md"]
+    pattern = re.compile(r"/work/|shared/research|research/[\w-]+\.md|research §|metrics-anchors|malaysia-regime\.md")
+    offenders = [f"{p.relative_to(root)}: {m.group(0)}" for p in files for m in pattern.finditer(p.read_text())]
+    assert len(files) > 20 and offenders == []
