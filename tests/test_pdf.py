@@ -30,20 +30,23 @@ pytestmark = pytest.mark.skipif(
 HEADER = "Serambi · 2026-H1 · run 2026-07-10T0900 <b>&amp;</b>"
 
 
+ROWS = 80  # several pages once wrapped, without a long print
+
+
 def wide_table() -> pd.DataFrame:
-    """300 rows × 20 columns, with long unbroken values that would push a table off the page."""
+    """ROWS rows × 20 columns, with long unbroken values that would push a table off the page."""
     columns = {}
     for c in range(20):
         if c % 4 == 0:
-            columns[f"identifier_column_{c}"] = [f"sha256:{(r * 7919 + c):064x}" for r in range(300)]
+            columns[f"identifier_column_{c}"] = [f"sha256:{(r * 7919 + c):064x}" for r in range(ROWS)]
         elif c % 4 == 1:
-            columns[f"count {c}"] = [r * 1013 + c for r in range(300)]
+            columns[f"count {c}"] = [r * 1013 + c for r in range(ROWS)]
         elif c % 4 == 2:
             columns[f"rationale {c}"] = [
-                f"removed under policy {r % 9} after review by the local team" for r in range(300)
+                f"removed under policy {r % 9} after review by the local team" for r in range(ROWS)
             ]
         else:
-            columns[f"share {c}"] = [(r % 97) / 97 for r in range(300)]
+            columns[f"share {c}"] = [(r % 97) / 97 for r in range(ROWS)]
     return pd.DataFrame(columns)
 
 
@@ -100,8 +103,8 @@ def test_pdf_holds_figures_and_the_whole_table_but_no_ui_chrome(converted):
     assert "Maturity by domain (0-4)" in text
     joined = "".join(text.split())  # cells wrap, so compare without line breaks
     assert "removedunderpolicy8afterreview" in joined
-    assert f"{299 * 1013 + 1}" in joined  # the last row's count: no row lost at a page break
-    assert f"sha256:{299 * 7919 + 16:064x}" in joined  # a long token, broken across lines, all there
+    assert f"{(ROWS - 1) * 1013 + 1}" in joined  # the last row's count: no row lost at a page break
+    assert f"sha256:{(ROWS - 1) * 7919 + 16:064x}" in joined  # a long token, broken across lines, all there
     assert "Sort" not in text and "Contents" not in text
 
 

@@ -90,6 +90,8 @@ def test_public_pages_are_in_their_language_with_a_summary_and_no_provenance(pub
     assert "Harmful content we acted on" not in ms  # no English section left in the Malay page
     for page in (en, ms):
         assert "About this document" not in page and "SHA-256" not in page and "riskkit-metrics" not in page
+        visible = re.sub(r"<(script|style)\b.*?</\1>|<[^>]+>", " ", page, flags=re.S)
+        assert not re.findall(r"(?<![-\w])[a-z0-9]+(?:_[a-z0-9]+)+(?![-\w])", visible)  # no machine keys
 
 
 def test_the_index_keeps_public_apart(sample_year_run):

@@ -307,7 +307,7 @@ def _audit_ratings(pack: DataPack, method: Methodology) -> dict[str, tuple[float
             answered = answers[(answers["status"] != "not_applicable") & answers["maturity"].notna()]
             if len(answered):
                 values.extend(answered["maturity"].astype(float).tolist())
-                names.append(f"{audit} ({len(answered)} items)")
+                names.append(f"the {audit.replace('_', ' ')} audit ({len(answered)} items)")
         if values:
             mean = float(np.mean(values))
             out[harm] = (mean + 1, f"audit maturity {mean:.2f}/4 over {', '.join(names)} → rating {mean + 1:.1f}")
