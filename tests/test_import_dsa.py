@@ -736,6 +736,13 @@ def test_imported_pack_runs_metrics_and_a_cycle(tmp_path):
     assert "day: times to action are only as precise as a day" in html
     assert "not available (no `users` table)" in html
     assert "statements of reasons carry no detection time" in html
+    # the views that select actions by cycle follow the decision too (detected_at is empty in such a pack)
+    records = pd.read_csv(result.folder / "record_keeping_2025-H2.csv")
+    assert len(records) == 80
+    from riskkit.explorer.model import ExplorerModel
+
+    model = ExplorerModel(pack, library=LIB)
+    assert str(model.months[model.first_month_with_data - model.base]) == "2025-07"
 
 
 # ------------------------------------------------------------------------------------------- dates (time basis)

@@ -283,7 +283,8 @@ def _minor_surfaces(pack: DataPack, cycle: Cycle) -> set[str]:
 def _action_profile(pack: DataPack, cycle: Cycle) -> tuple[dict[str, float], dict[str, float]]:
     """Median views before action and share of items involving a minor, per harm (Malaysian scope, the cycle)."""
     a = pack.actions
-    inside = (a["detected_at"] >= cycle.start) & (a["detected_at"] < cycle.end) & a["in_malaysia"].fillna(False)
+    when = a[pack.meta.cohort_column]  # detection, or the decision for packs without detection times
+    inside = (when >= cycle.start) & (when < cycle.end) & a["in_malaysia"].fillna(False)
     a = a[inside]
     reach: dict[str, float] = {}
     minors: dict[str, float] = {}

@@ -215,7 +215,7 @@ class ExplorerModel:
         # ---- codes per action row (kept for the drill-down mask)
         detected = arrays.timestamps_us(actions["detected_at"])
         actioned = arrays.timestamps_us(actions["actioned_at"])
-        month_abs = _month_numbers(actions["detected_at"])
+        month_abs = _month_numbers(actions[pack.meta.cohort_column])  # the month an action counts in
         if len(actions) == 0:
             raise ValueError("the pack has no actions: nothing to explore")
         first, last = int(month_abs.min()), int(month_abs.max())

@@ -15,7 +15,8 @@ def record_keeping(pack: DataPack, cycle: Cycle) -> tuple[pd.DataFrame, pd.DataF
     """Every enforcement action of the cycle with its process and rationale (times in Malaysian time), and the
     completeness of those records by harm."""
     a = pack.actions
-    inside = (a["detected_at"] >= cycle.start) & (a["detected_at"] < cycle.end) & (a["action"] != "no_violation")
+    when = a[pack.meta.cohort_column]  # detection, or the decision for packs without detection times
+    inside = (when >= cycle.start) & (when < cycle.end) & (a["action"] != "no_violation")
     cols = [
         c
         for c in (
