@@ -18,6 +18,10 @@ from riskkit.exceptions import CycleError
 
 REPORTING_TZ = ZoneInfo("Asia/Kuala_Lumpur")
 
+#: The years riskkit reports on: a cycle, an as-of instant or a declared date outside them is a typo (``0000``,
+#: ``9999-H2``, ``1999``), refused with exit code 2 rather than reported on as if it were data.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
 CycleKind = Literal["half", "year"]
 
 _HALF = re.compile(r"^(?P<year>\d{4})-H(?P<half>[12])$")
@@ -97,6 +101,11 @@ def parse(cycle_id: str | Cycle) -> Cycle:
     if isinstance(cycle_id, Cycle):
         return cycle_id
     text = str(cycle_id).strip()
+    m = _HALF.match(text) or _YEAR.match(text)
+    if m and not FIRST_YEAR <= int(m["year"]) <= LAST_YEAR:
+        raise CycleError(
+            f"reporting cycle {cycle_id!r} is outside the years riskkit supports ({FIRST_YEAR}–{LAST_YEAR})"
+        )
     if m := _HALF.match(text):
         return Cycle(int(m["year"]), int(m["half"]))
     if m := _YEAR.match(text):
@@ -129,6 +138,15 @@ def resolve(cycle_id: str, as_of: datetime | pd.Timestamp | str | None = None) -
     if text == "latest-year":
         return latest_complete(as_of, "year")
     return parse(cycle_id)
+
+
+def check_supported(instant: pd.Timestamp, what: str) -> pd.Timestamp:
+    """``instant`` when it falls within the supported years, else :class:`CycleError` naming ``what``."""
+    if not FIRST_YEAR <= instant.tz_convert(REPORTING_TZ).year <= LAST_YEAR:
+        raise CycleError(
+            f"{what} {instant.isoformat()} is outside the years riskkit supports ({FIRST_YEAR}–{LAST_YEAR})"
+        )
+    return instant
 
 
 def _as_instant(value: datetime | pd.Timestamp | str | date) -> pd.Timestamp:

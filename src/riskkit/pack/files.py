@@ -63,7 +63,7 @@ def locate_tables(path: Path, meta: PackMeta, report: ValidationReport) -> dict[
                     expected="one file per table, or name the one to use under tables:",
                 )
             )
-        elif candidates:
+        elif candidates and inside_folder(path, candidates[0], report):
             found[t.name] = candidates[0]
     return found
 
@@ -86,9 +86,40 @@ def locate_audits(path: Path, meta: PackMeta, report: ValidationReport) -> dict[
                 found[str(name)] = file
         return found
     folder = path / "audits"
-    if not folder.is_dir():
+    if not folder.is_dir() or not inside_folder(path, folder, report):
         return {}
-    return {f.stem: f for f in sorted(folder.iterdir()) if f.suffix.lower() in AUDIT_EXTENSIONS and f.is_file()}
+    return {
+        f.stem: f
+        for f in sorted(folder.iterdir())
+        if f.suffix.lower() in AUDIT_EXTENSIONS and f.is_file() and inside_folder(path, f, report)
+    }
+
+
+def _leaves(pack: Path, file: Path) -> bool:
+    """True when ``file`` (a path inside ``pack`` as written) resolves outside it: a symlink leading out, or a loop."""
+    try:
+        file.resolve(strict=False).relative_to(pack.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return True
+    return False
+
+
+def inside_folder(pack: Path, file: Path, report: ValidationReport) -> bool:
+    """For a file riskkit finds by its default name (``actions.csv``, ``audits/*.csv``, ``datapack.yaml``): True
+    when it resolves inside the pack folder; otherwise an error naming the file, and False. Input is only ever
+    read from inside the pack: a symlink to ``/etc`` or to another team's pack is refused, never followed."""
+    if not _leaves(pack, file):
+        return True
+    report.add(
+        Problem(
+            "error",
+            "outside_pack",
+            file.relative_to(pack).as_posix(),
+            detail="a symlink that resolves outside the pack folder",
+            expected="the file or folder itself inside the pack folder (copy it in instead of linking to it)",
+        )
+    )
+    return False
 
 
 def inside_pack(pack: Path, rel: str, key: str, report: ValidationReport) -> Path | None:
@@ -100,12 +131,8 @@ def inside_pack(pack: Path, rel: str, key: str, report: ValidationReport) -> Pat
         reason = "an absolute path"
     elif ".." in candidate.parts:
         reason = "a path with '..'"
-    else:
-        try:
-            resolved = (pack / candidate).resolve()
-            resolved.relative_to(pack.resolve())
-        except (ValueError, OSError, RuntimeError):
-            reason = "a path that resolves outside the pack folder (a symlink?)"
+    elif _leaves(pack, pack / candidate):
+        reason = "a path that resolves outside the pack folder (a symlink?)"
     if reason:
         report.add(
             Problem(

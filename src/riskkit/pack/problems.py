@@ -19,6 +19,7 @@ KINDS: dict[str, str] = {
     "missing_file": "a file the pack needs or names does not exist",
     "datapack_yaml": "datapack.yaml is malformed or has an invalid value",
     "missing_table": "the required actions table is missing",
+    "outside_pack": "a file of the pack is a symlink that resolves outside the pack folder (never read)",
     "not_available": "an optional table is absent, so what it enables cannot be assessed",
     "encoding": "the file is not UTF-8 text",
     "malformed_file": "the file cannot be read as a table",
