@@ -1,14 +1,20 @@
-"""Every input (issue 19): datapack.yaml typed key by key, nothing read from outside the pack. Each case names the
-key, file, row, column and value."""
+"""Every input (issue 19): datapack.yaml typed key by key, nothing read from outside the pack, columns and values
+checked in one place, control characters printed escaped. Each case names the key, file, row, column and value."""
 
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from packs import BASE_META, make_pack
+from packs import BASE_META, base_tables, make_pack, write_csv
+from riskkit.cli import main
+from riskkit.exceptions import InvalidDataPack
 from riskkit.pack import load_datapack, validate_datapack
 
 
@@ -184,3 +190,193 @@ def test_named_paths_outside_the_pack_name_the_key(tmp_path, library, rel, reaso
     path = make_pack(tmp_path / "p", meta={**BASE_META, "tables": {"actions": rel}})
     p = next(p for p in errors(validate_datapack(path, library=library)) if p.column == "tables.actions")
     assert p.value == rel and reason in p.detail
+
+
+# ------------------------------------------------------------------------------ 3. columns and values
+
+
+def _edit_header(path: Path, table: str, old: str, new: str) -> None:
+    file = path / f"{table}.csv"
+    head, _, rest = file.read_text().partition("\n")
+    file.write_text(head.replace(old, new, 1) + "\n" + rest)
+
+
+@pytest.mark.parametrize(
+    ("name", "detail"),
+    [("category", "the same name as column 2"), ("Category", "apart from case or spaces"), (" category ", "apart")],
+)
+def test_a_repeated_column_is_an_error_naming_both(tmp_path, library, name, detail):
+    path = make_pack(tmp_path / "p")
+    _edit_header(path, "actions", "policy_ref", name)
+    report = validate_datapack(path, library=library)
+    (p,) = errors(report, "duplicate_column")
+    assert (p.file, p.row, p.column) == ("actions.csv", 1, name)
+    assert detail in p.detail and "column 11" in p.detail
+    assert not report.ok
+
+
+def test_a_repeated_parquet_column_is_an_error_not_a_reader_message(tmp_path, library):
+    path = make_pack(tmp_path / "p")
+    (path / "actions.csv").unlink()
+    actions = pd.DataFrame(base_tables()["actions"])
+    arrays = [pa.array(actions[c]) for c in actions.columns] + [pa.array(actions["category"])]
+    pq.write_table(pa.table(arrays, names=[*actions.columns, "CATEGORY"]), path / "actions.parquet")
+    (p,) = errors(validate_datapack(path, library=library), "duplicate_column")
+    assert (p.file, p.column) == ("actions.parquet", "CATEGORY") and "column 2" in p.detail
+
+
+def test_a_column_differing_only_in_case_is_named_in_the_missing_column_error(tmp_path, library):
+    path = make_pack(tmp_path / "p")
+    _edit_header(path, "actions", "policy_ref", "Policy_Ref")
+    (p,) = errors(validate_datapack(path, library=library), "missing_column")
+    assert p.column == "policy_ref" and "found 'Policy_Ref'" in p.detail
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "shown"),
+    [
+        ("detected_at", [1_751_335_200, 1_754_013_600, 1_767_106_800], "a column of int64"),
+        ("category", [1, 2, 3], "a column of int64"),
+    ],
+)
+def test_parquet_columns_of_the_wrong_physical_type_get_one_clear_message(tmp_path, library, column, values, shown):
+    path = make_pack(tmp_path / "p")
+    (path / "actions.csv").unlink()
+    pd.DataFrame(base_tables()["actions"]).assign(**{column: values}).to_parquet(path / "actions.parquet")
+    report = validate_datapack(path, library=library)
+    (p,) = errors(report, "wrong_type")
+    assert (p.file, p.row, p.column, p.value) == ("actions.parquet", None, column, shown)
+    assert errors(report) == [p]  # one message for the column, not one per row, and no traceback
+
+
+def test_a_boolean_parquet_count_is_refused(tmp_path, library):
+    path = make_pack(tmp_path / "p")
+    (path / "users.csv").unlink()
+    pd.DataFrame(base_tables()["users"]).assign(mau=[True, False]).to_parquet(path / "users.parquet")
+    (p,) = errors(validate_datapack(path, library=library), "wrong_type")
+    assert (p.column, p.value) == ("mau", "a column of bool")
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "expected"),
+    [
+        ("capacity", "local_moderators_fte", "inf", "a finite number"),
+        ("capacity", "training_hours", "-inf", "a finite number"),
+        ("capacity", "training_hours", "1e308", "at most 9,007,199,254,740,992 (2^53)"),
+        ("users", "mau", "1e308", "at most 9,007,199,254,740,992"),  # was a TypeError traceback
+        ("users", "mau", str(2**53 + 2), "at most 9,007,199,254,740,992"),
+        ("users", "mau", "nan", "a whole number >= 0"),
+        ("users", "mau", "-1", "a whole number >= 0"),
+        ("prevalence_samples", "views_sampled", "inf", "a finite number"),
+    ],
+)
+def test_counts_and_measures_must_be_finite_exact_and_not_negative(tmp_path, library, table, column, value, expected):
+    tables = base_tables()
+    tables[table][0][column] = value
+    report = validate_datapack(make_pack(tmp_path / "p", tables), library=library)
+    (p,) = errors(report)
+    assert (p.file, p.row, p.column, p.value) == (f"{table}.csv", 2, column, value)
+    assert expected in p.expected, p.format()
+
+
+def test_parquet_nan_is_an_error_but_null_is_an_empty_cell(tmp_path, library):
+    path = make_pack(tmp_path / "p")
+    (path / "capacity.csv").unlink()
+    rows = [base_tables()["capacity"][0], {**base_tables()["capacity"][0], "month": "2025-08"}]
+    frame = pd.DataFrame(rows).astype({"training_hours": float, "wellbeing_hours": float})
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    hours = pa.array([float("nan"), None], type=pa.float64())
+    table = table.set_column(table.schema.get_field_index("training_hours"), "training_hours", hours)
+    pq.write_table(table, path / "capacity.parquet")
+    report = validate_datapack(path, library=library)
+    by_row = {p.row: p for p in errors(report)}
+    assert by_row[1].kind == "unparseable" and by_row[1].column == "training_hours" and "NaN" in by_row[1].expected
+    assert by_row[2].kind == "empty_value"  # null in a required column: empty, as in a CSV
+
+
+def test_an_infinite_measure_never_reaches_a_metric(tmp_path, library):
+    tables = base_tables()
+    tables["capacity"][0]["local_moderators_fte"] = "inf"
+    with pytest.raises(InvalidDataPack) as info:
+        load_datapack(make_pack(tmp_path / "p", tables), library=library)
+    assert info.value.report.count("error", "out_of_range") == 1
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "kind"),
+    [
+        ("actions", "detected_at", "1970-01-01T00:00:00Z", "too_early"),
+        ("actions", "detected_at", "1999-12-31T23:59:00+08:00", "too_early"),
+        ("actions", "actioned_at", "9999-01-01T00:00:00Z", "future_timestamp"),
+        ("users", "month", "1990-01", "too_early"),
+        ("users", "month", "9999-01", "future_timestamp"),
+    ],
+)
+def test_timestamps_before_2000_or_after_the_as_of_are_flagged(tmp_path, library, table, column, value, kind):
+    tables = base_tables()
+    tables[table][0][column] = value
+    report = validate_datapack(make_pack(tmp_path / "p", tables), library=library)
+    p = next(p for p in errors(report) if p.kind == kind)
+    assert (p.file, p.row, p.column, p.value) == (f"{table}.csv", 2, column, value)
+
+
+def test_old_content_times_are_a_warning_only(tmp_path, library):
+    tables = base_tables()
+    for row in tables["actions"]:
+        row["content_posted_at"] = "1998-05-01T00:00:00Z"
+    report = validate_datapack(make_pack(tmp_path / "p", tables), library=library)
+    assert report.ok
+    assert {p.severity for p in report.of("too_early")} == {"warning"} and report.count("warning", "too_early") == 3
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_riskkit_own_blank_questionnaire_validates(tmp_path, library, suffix, capsys):
+    path = make_pack(tmp_path / "p")
+    out = path / "audits" / f"child_safety{suffix}"
+    assert main(["questionnaire", "--audit", "child_safety", "--cycle", "2025-H2", "--out", str(out)]) == 0
+    report = validate_datapack(path, library=library)  # was a TypeError on the empty assessed_on
+    assert report.ok, report.format()
+    assert report.rows[f"audits/child_safety{suffix}"] == 30
+
+
+def test_questionnaire_dates_are_checked(tmp_path, library):
+    path = make_pack(tmp_path / "p")
+    blank = dict.fromkeys(["maturity", "evidence", "owner", "notes", "assessed_by"], "")
+    rows = [
+        {"item_id": "CS-AGE-01", "status": "met", **blank, "assessed_on": "1999-01-01"},
+        {"item_id": "CS-AGE-02", "status": "met", **blank, "assessed_on": "2030-01-01"},
+        {"item_id": "CS-AGE-03", "status": "met", **blank, "assessed_on": "2025-12-01"},
+    ]
+    write_csv(path / "audits" / "child_safety.csv", rows)
+    report = validate_datapack(path, library=library)
+    found = {(p.kind, p.row) for p in errors(report)}
+    assert found == {("too_early", 2), ("future_timestamp", 3)}, report.format()
+
+
+def test_control_characters_in_data_and_file_names_are_printed_escaped(tmp_path, library, capsys):
+    tables = base_tables()
+    tables["actions"][0]["category"] = "\x1b[31mcsam"
+    for row in tables["actions"]:
+        row["note\x1b]0;owned\x07"] = "x"
+    path = make_pack(tmp_path / "p", tables)
+    write_csv(path / "audits" / "evil\x1b[2J.csv", [{"item_id": "X", "status": "met"}])
+    assert main(["validate", str(path)]) == 2
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "'\\x1b[31mcsam'" in out  # the value, escaped
+    assert "note\\x1b]0;owned\\x07" in out  # the column name
+    assert "audits/evil\\x1b[2J.csv" in out  # the file name
+
+
+def test_cli_errors_are_printed_escaped(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "no\x1b[2Jpack")]) == 2
+    captured = capsys.readouterr()
+    assert "\x1b" not in captured.out + captured.err and "no\\x1b[2Jpack" in captured.out
+
+
+def test_every_numeric_column_of_the_sample_is_within_the_limits(sample_pack):
+    # guard for the limits themselves: the sample (realistic sizes) is far inside them
+    for df in sample_pack.tables.values():
+        for col in df.select_dtypes("number"):
+            values = df[col].dropna().astype(float)
+            assert np.isfinite(values).all() and (values.abs() <= 2**53).all()

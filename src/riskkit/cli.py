@@ -13,6 +13,7 @@ from pathlib import Path
 
 from riskkit import __version__
 from riskkit.exceptions import InvalidDataPack, ParameterError, RiskkitError, RunFailed
+from riskkit.terminal import printable
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -402,12 +403,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc.report.format(max_per_kind=getattr(args, "max_per_kind", 10)), file=sys.stderr)
         return EXIT_INVALID
     except RunFailed as exc:
-        print(f"riskkit: run failed: {exc}", file=sys.stderr)
+        print(f"riskkit: run failed: {printable(str(exc))}", file=sys.stderr)
         if exc.result is not None:
             print(exc.result.index)
         return exc.exit_code
     except RiskkitError as exc:
-        print(f"riskkit: error: {exc}", file=sys.stderr)
+        print(f"riskkit: error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("riskkit: interrupted", file=sys.stderr)
