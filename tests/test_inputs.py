@@ -380,3 +380,224 @@ def test_every_numeric_column_of_the_sample_is_within_the_limits(sample_pack):
         for col in df.select_dtypes("number"):
             values = df[col].dropna().astype(float)
             assert np.isfinite(values).all() and (values.abs() <= 2**53).all()
+
+
+# ------------------------------------------------------------------------------ 4. the command line
+
+
+def run_args(pack: Path, out: Path, *extra: str) -> list[str]:
+    return ["run", "--data", str(pack), "--out", str(out), "--quiet", *extra]
+
+
+@pytest.mark.parametrize("cycle", ["0000", "9999-H2", "1999", "2100"])
+def test_cycles_outside_the_supported_years_are_refused(tmp_path, capsys, cycle):
+    pack = make_pack(tmp_path / "p")
+    out = tmp_path / "r"
+    assert main(run_args(pack, out, "--cycle", cycle)) == 2  # `run --cycle 1999` wrote a public report, exit 0
+    assert "outside the years riskkit supports (2000–2099)" in capsys.readouterr().err
+    assert main(["metrics", str(pack), "--cycle", cycle]) == 2
+    assert main(["cycle", cycle]) == 2  # `cycle 0000` was a traceback
+    assert main(["questionnaire", "--audit", "child_safety", "--cycle", cycle, "--out", str(tmp_path / "q.csv")]) == 2
+    assert not out.exists() and not (tmp_path / "q.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("cycle", "says"),
+    [
+        ("2010", "2010 ends on 31 Dec 2010, before the pack's data starts (1 Jul 2025)"),
+        ("2031-H1", "2031-H1 starts on 1 Jan 2031 but the data is as of 10 Jan 2026"),
+    ],
+)
+def test_cycles_outside_the_years_the_pack_covers_are_refused(tmp_path, capsys, cycle, says):
+    pack = make_pack(tmp_path / "p")
+    out = tmp_path / "r"
+    assert main(run_args(pack, out, "--cycle", cycle, "--allow-incomplete")) == 2
+    assert says in capsys.readouterr().err
+    assert main(["metrics", str(pack), "--cycle", cycle]) == 2
+    assert says in capsys.readouterr().err
+    assert not out.exists()
+
+
+def _jan_to_mar_pack(root: Path) -> Path:
+    """A pack extracted on 1 Apr 2026 whose actions all fall in January–March 2026."""
+    tables = base_tables()
+    for i, row in enumerate(tables["actions"]):
+        row["detected_at"] = f"2026-0{i + 1}-05T10:00:00+08:00"
+        row["actioned_at"] = f"2026-0{i + 1}-05T12:00:00+08:00" if row["actioned_at"] else ""
+    return make_pack(root, tables, meta={**BASE_META, "as_of": "2026-04-01T09:00:00+08:00"})
+
+
+def test_latest_never_picks_a_half_year_before_the_data(tmp_path, capsys):
+    pack = _jan_to_mar_pack(tmp_path / "p")
+    out = tmp_path / "r"
+    assert main(run_args(pack, out, "--cycle", "latest")) == 2  # picked the empty 2025-H2 and succeeded
+    err = capsys.readouterr().err
+    assert "'latest' (2025-H2) ends on 31 Dec 2025, before the pack's data starts (5 Jan 2026)" in err
+    assert "--cycle 2026-H1 --allow-incomplete" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("bad", ["yesterday", "2026-01-01T00:00:00", "0001-01-01T00:00:00Z", "9999-01-01T00:00:00Z"])
+def test_as_of_is_parsed_once_for_every_command(tmp_path, capsys, bad):
+    pack = make_pack(tmp_path / "p")
+    for argv in (["validate", str(pack)], ["summary", str(pack)], ["metrics", str(pack), "--cycle", "2025-H2"]):
+        assert main([*argv, "--as-of", bad]) == 2, argv
+        err = capsys.readouterr().err
+        assert "argument --as-of" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("option", "value"), [("--jobs", "0"), ("--jobs", "-3"), ("--timeout", "0"), ("--jobs", "x")])
+def test_jobs_and_timeout_must_be_positive(tmp_path, capsys, option, value):
+    out = tmp_path / "r"
+    assert main(run_args(make_pack(tmp_path / "p"), out, "--cycle", "2025-H2", option, value)) == 2
+    assert f"argument {option}" in capsys.readouterr().err and not out.exists()
+
+
+def test_run_cycle_checks_jobs_and_timeout_too(tmp_path):
+    from riskkit.exceptions import ParameterError
+    from riskkit.runner import run_cycle
+
+    pack = make_pack(tmp_path / "p")
+    with pytest.raises(ParameterError, match="--jobs must be a whole number of at least 1, got 0"):
+        run_cycle(pack, "2025-H2", out=tmp_path / "r", jobs=0, progress=False)
+    with pytest.raises(ParameterError, match="--timeout must be"):
+        run_cycle(pack, "2025-H2", out=tmp_path / "r", timeout=-5, progress=False)
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.fixture
+def nothing_may_run(monkeypatch):
+    """Fail the test if the run gets as far as reading the pack."""
+    import riskkit.runner
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the run started: --out should have been refused first")
+
+    monkeypatch.setattr(riskkit.runner, "load_datapack", refuse)
+
+
+def test_out_that_is_a_file_or_under_a_file_is_refused_before_anything_runs(tmp_path, capsys, nothing_may_run):
+    pack = make_pack(tmp_path / "p")
+    assert main(run_args(pack, pack / "actions.csv", "--cycle", "2025-H2")) == 2
+    assert f"--out {pack / 'actions.csv'}: exists and is not a folder" in capsys.readouterr().err
+    assert main(run_args(pack, pack / "actions.csv" / "reports", "--cycle", "2025-H2")) == 2
+    assert "actions.csv is a file and not a folder" in capsys.readouterr().err
+
+
+def test_out_that_cannot_be_written_is_refused_before_anything_runs(tmp_path, capsys, monkeypatch, nothing_may_run):
+    # a read-only mount cannot be made in CI (root bypasses chmod): the probe riskkit makes is refused instead,
+    # exactly as a read-only file system refuses it
+    import tempfile
+
+    real = tempfile.mkdtemp
+    locked = tmp_path / "locked"
+    locked.mkdir()
+
+    def read_only(*args, dir=None, **kwargs):
+        if dir is not None and Path(dir) == locked:
+            raise OSError(30, "Read-only file system")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", read_only)
+    assert main(run_args(make_pack(tmp_path / "p"), locked / "reports", "--cycle", "2025-H2")) == 2
+    err = capsys.readouterr().err
+    assert f"--out {locked / 'reports'}: cannot write in {locked} (Read-only file system)" in err
+    assert list(locked.iterdir()) == []
+
+
+def _no_partial_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if "partial" in p.name or p.name.startswith("."))
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"", "not a readable questionnaire"),
+        (b"\x00\x01PK garbage", "has no item_id column"),
+        (b"a,b\n1,2\n", "has no item_id"),
+    ],
+)
+def test_questionnaire_from_previous_is_checked(tmp_path, capsys, content, says):
+    previous = tmp_path / "previous.csv"
+    previous.write_bytes(content)
+    out = tmp_path / "out" / "cs.xlsx"
+    argv = ["questionnaire", "--audit", "child_safety", "--cycle", "2025-H2", "--from-previous", str(previous)]
+    assert main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_garbage_xlsx_from_previous_is_a_clear_error(tmp_path, capsys):
+    previous = tmp_path / "previous.xlsx"
+    previous.write_bytes(b"PK\x03\x04 this is not a workbook")
+    argv = ["questionnaire", "--audit", "child_safety", "--cycle", "2025-H2", "--from-previous", str(previous)]
+    assert main([*argv, "--out", str(tmp_path / "q.csv")]) == 2
+    assert f"--from-previous {previous}: not a readable questionnaire" in capsys.readouterr().err
+
+
+def test_questionnaire_out_is_checked_and_a_failed_write_leaves_nothing(tmp_path, capsys, monkeypatch):
+    base = ["questionnaire", "--audit", "child_safety", "--cycle", "2025-H2", "--out"]
+    (tmp_path / "file").write_text("x")
+    assert main([*base, str(tmp_path / "file" / "q.csv")]) == 2
+    assert "is a file and not a folder" in capsys.readouterr().err
+    assert main([*base, str(tmp_path / "q.txt")]) == 2
+    import riskkit.audit
+
+    def disk_full(q, path):
+        Path(path).write_bytes(b"PK half a workbook")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(riskkit.audit, "_write_xlsx", disk_full)
+    assert main([*base, str(tmp_path / "q.xlsx")]) == 1
+    err = capsys.readouterr().err
+    assert f"could not write {tmp_path / 'q.xlsx'}: No space left on device; nothing was written" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_import_dsa_inputs_get_clear_errors_and_leave_nothing(tmp_path, capsys):
+    from dsa_fixtures import statement, write_dump
+
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    cases = [
+        (empty, "empty.csv: empty file (no header row)"),
+        (other, "other.csv: not a DSA statements-of-reasons file"),
+    ]
+    for path, says in cases:
+        assert main(["import", "dsa", str(path), "--out", str(tmp_path / "pack")]) == 2
+        assert says in capsys.readouterr().err
+    assert main(["import", "dsa", str(write_dump(tmp_path / "d.csv", [statement(1)])), "--out", str(empty)]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "empty.csv", "other.csv"]
+
+
+def test_import_dsa_refuses_a_zip_bomb_before_inflating_it(tmp_path, capsys):
+    import zipfile
+
+    from dsa_fixtures import csv_text, statement
+
+    bomb = tmp_path / "sor-global-2026-01-01-full.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("chunk.csv", csv_text([statement(1)]) + "\n" * (8 << 20))  # 8 MiB of line ends: ~8 KiB packed
+    assert main(["import", "dsa", str(bomb), "--out", str(tmp_path / "pack")]) == 2
+    err = capsys.readouterr().err
+    assert "chunk.csv: would inflate from" in err and "more than 200 times its compressed size" in err
+    nested = tmp_path / "nested.zip"
+    with zipfile.ZipFile(nested, "w") as outer:
+        outer.writestr("a.zip", _zip_of({"b.zip": _zip_of({"c.csv": csv_text([statement(1)])})}))
+    assert main(["import", "dsa", str(nested), "--out", str(tmp_path / "pack")]) == 2
+    assert "nested.zip/a.zip/b.zip: zips nested deeper than a dump's zip of zips" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nested.zip", bomb.name]
+
+
+def _zip_of(members: dict[str, str | bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()

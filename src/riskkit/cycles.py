@@ -140,6 +140,48 @@ def resolve(cycle_id: str, as_of: datetime | pd.Timestamp | str | None = None) -
     return parse(cycle_id)
 
 
+def parse_instant(text: str, what: str = "--as-of") -> pd.Timestamp:
+    """An instant given on the command line: ISO 8601 with an offset, within the supported years (else
+    :class:`CycleError`, naming ``what``)."""
+    try:
+        stamp = pd.Timestamp(str(text).strip())
+    except (ValueError, TypeError, OverflowError):
+        raise CycleError(
+            f"{what} {text!r} is not a time: give ISO 8601 with an offset, e.g. 2026-07-10T09:00:00+08:00"
+        ) from None
+    if stamp is pd.NaT or not isinstance(stamp, pd.Timestamp):
+        raise CycleError(f"{what} {text!r} is not a time: give ISO 8601 with an offset, e.g. 2026-07-10T09:00:00+08:00")
+    if stamp.tzinfo is None:
+        raise CycleError(f"{what} {text!r} has no offset: add one, e.g. +08:00 for Malaysian time")
+    return check_supported(stamp, what)
+
+
+def check_covered(cycle: Cycle, first: pd.Timestamp | None, as_of: pd.Timestamp, asked: str | None = None) -> Cycle:
+    """``cycle`` when the data covers at least part of it, else :class:`CycleError`.
+
+    ``first`` is the data's first instant (None when unknown), ``as_of`` its extraction; ``asked`` the cycle as the
+    user wrote it (``latest`` is explained: it can resolve to a half-year before the data starts)."""
+    day = "%-d %b %Y"
+    named = cycle.id if not asked or asked.strip().lower() == cycle.id.lower() else f"{asked!r} ({cycle.id})"
+    if cycle.start >= as_of:
+        raise CycleError(
+            f"{named} starts on {cycle.start:{day}} but the data is as of "
+            f"{as_of.tz_convert(REPORTING_TZ):{day}}: the pack holds nothing for it"
+        )
+    if first is not None and cycle.end <= first:
+        first_day = f"{first.tz_convert(REPORTING_TZ):{day}}"
+        why = f"{named} ends on {cycle.last_day:{day}}, before the pack's data starts ({first_day}): the pack holds nothing for it"
+        if asked and asked.strip().lower().startswith("latest"):
+            current = cycle_of(as_of, cycle.kind)
+            why += (
+                f"; {cycle.id} is the latest {'half-year' if cycle.kind == 'half' else 'year'} complete by the data's "
+                f"as-of, so no complete one is covered yet (choose --cycle {current.id} --allow-incomplete to report "
+                "on the one in progress)"
+            )
+        raise CycleError(why)
+    return cycle
+
+
 def check_supported(instant: pd.Timestamp, what: str) -> pd.Timestamp:
     """``instant`` when it falls within the supported years, else :class:`CycleError` naming ``what``."""
     if not FIRST_YEAR <= instant.tz_convert(REPORTING_TZ).year <= LAST_YEAR:

@@ -31,6 +31,13 @@ class ParameterError(RiskkitError):
     """A command-line or notebook parameter is invalid."""
 
 
+class WriteFailed(RiskkitError):
+    """Writing an output failed part-way (disk full, file system gone read-only…); what was half-written has been
+    removed and nothing written before is lost."""
+
+    exit_code = 1
+
+
 class RunFailed(RiskkitError):
     """A cycle run executed but at least one notebook failed (``result`` holds the run, kept as failed-*)."""
 

@@ -29,11 +29,12 @@ import pandas as pd
 
 from riskkit import __version__, resources, schema
 from riskkit.arrays import release_arrow_memory
-from riskkit.cycles import REPORTING_TZ, Cycle, resolve
+from riskkit.cycles import REPORTING_TZ, Cycle, check_covered, parse_instant, resolve
 from riskkit.evaluate import audit_title, evaluate
 from riskkit.exceptions import ParameterError, RunFailed
 from riskkit.library import Library, load_library
 from riskkit.pack import load_datapack
+from riskkit.paths import writable_folder
 from riskkit.reports.exports import write_exports, write_records
 from riskkit.reports.public_folder import FOLDER, write_public_folder
 from riskkit.reports.wording import load_wording
@@ -154,15 +155,20 @@ def run_cycle(
     """
     say = on_event or (lambda _msg: None)
     started = datetime.now(UTC)
-    stamp = _instant(as_of) if as_of else None
+    stamp = parse_instant(as_of) if as_of else None
     published = _day(publication_date) if publication_date else started.astimezone(REPORTING_TZ).date()
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise ParameterError(f"--jobs must be a whole number of at least 1, got {jobs!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1:
+        raise ParameterError(f"--timeout must be a whole number of seconds, at least 1, got {timeout!r}")
+    writable_folder(out, "--out")  # a file, a read-only or uncreatable folder: refused before anything runs
     lib = library if library is not None else load_library(frameworks)
     data_path = Path(data).resolve()
     pack = load_datapack(data_path, library=lib, as_of=stamp)  # InvalidDataPack (exit 2) before anything is written
     # 'latest' is judged now in Malaysia, but never past the data's extraction: a report on a cycle the data
     # does not cover would look complete and be wrong.
     judged_at = stamp if stamp is not None else min(pd.Timestamp.now(tz=REPORTING_TZ), pack.meta.as_of)
-    cyc = resolve(cycle, as_of=judged_at)
+    cyc = check_covered(resolve(cycle, as_of=judged_at), pack.data_start(), pack.meta.as_of, asked=str(cycle))
     incomplete = ""
     if not cyc.is_complete(pack.meta.as_of):
         data_date = f"{pack.meta.as_of.tz_convert(REPORTING_TZ):%-d %b %Y %H:%M} MYT"
@@ -286,19 +292,6 @@ def run_cycle(
     else:
         _point_latest(root, final)
     return RunResult(cyc.id, status, final, final / "index.html", results, 0)
-
-
-def _instant(text: str) -> pd.Timestamp:
-    """``--as-of`` as a time with an offset (exit 2 otherwise)."""
-    try:
-        stamp = pd.Timestamp(text)
-    except (ValueError, TypeError, OverflowError):
-        raise ParameterError(
-            f"--as-of {text!r} is not a time: give ISO 8601 with an offset, e.g. 2026-07-10T09:00:00+08:00"
-        ) from None
-    if stamp.tzinfo is None:
-        raise ParameterError(f"--as-of {text!r} has no offset: add one, e.g. +08:00 for Malaysian time")
-    return stamp
 
 
 def _day(text: str) -> date:
