@@ -1,21 +1,22 @@
 """The ``riskkit`` command: a thin layer over the Python API.
 
-Exit codes: 0 success; 1 a run executed but failed; 2 invalid input or parameters (nothing was executed or
-written); 130 interrupted. Every error a user can cause is printed as one clear message, never a traceback.
+Exit codes: 0 success; 1 a run executed but failed, or an output could not be written (disk full); 2 invalid
+input or parameters (nothing was executed or written); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every error a user can cause is printed as one clear message, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from riskkit import __version__
-from riskkit.exceptions import InvalidDataPack, ParameterError, RiskkitError, RunFailed, WriteFailed
+from riskkit.exceptions import Interrupted, InvalidDataPack, ParameterError, RiskkitError, RunFailed, WriteFailed
 from riskkit.terminal import printable
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
 
 def _cycle_arg(text: str) -> str:
@@ -293,7 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="riskkit",
         description="Online-safety risk assessment and audit workbook (MCMC Code 2024, ONSA 2025, RMC/CPC 2026).",
-        epilog="Exit codes: 0 ok, 1 run failed, 2 invalid input or parameters, 130 interrupted.",
+        epilog="Exit codes: 0 ok, 1 run failed or output not written, 2 invalid input or parameters, "
+        "130 interrupted, 143 terminated.",
     )
     parser.add_argument("--version", action="version", version=f"riskkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -468,8 +470,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         args.actions = sample.DEFAULT_ACTIONS if args.actions is None else args.actions
         args.seed = sample.DEFAULT_SEED if args.seed is None else args.seed
+    from riskkit.interrupts import sigterm_raises
+
     try:
-        return int(args.func(args))
+        with sigterm_raises():
+            return int(args.func(args))
+    except Interrupted as exc:
+        print(f"riskkit: interrupted ({signal.Signals(exc.signum).name})", file=sys.stderr)
+        return exc.exit_code
     except InvalidDataPack as exc:
         print(exc.report.format(max_per_kind=getattr(args, "max_per_kind", 10)), file=sys.stderr)
         return EXIT_INVALID
@@ -482,7 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"riskkit: error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("riskkit: interrupted", file=sys.stderr)
+        print("riskkit: interrupted (SIGINT)", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK

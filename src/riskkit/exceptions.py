@@ -38,6 +38,16 @@ class WriteFailed(RiskkitError):
     exit_code = 1
 
 
+class Interrupted(BaseException):
+    """A signal (SIGTERM) stopped riskkit. A BaseException like KeyboardInterrupt (SIGINT), so that no
+    ``except Exception`` swallows it; the exit code is 128 + the signal number (143 for SIGTERM)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.exit_code = 128 + signum
+
+
 class RunFailed(RiskkitError):
     """A cycle run executed but at least one notebook failed (``result`` holds the run, kept as failed-*)."""
 
