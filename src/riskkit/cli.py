@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from riskkit import __version__
 from riskkit.exceptions import Interrupted, InvalidDataPack, ParameterError, RiskkitError, RunFailed, WriteFailed
@@ -290,8 +291,15 @@ def _frameworks_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the arguments it echoes in usage errors shown escaped (``unrecognized arguments: \\x1b[2J``)."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(printable(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="riskkit",
         description="Online-safety risk assessment and audit workbook (MCMC Code 2024, ONSA 2025, RMC/CPC 2026).",
         epilog="Exit codes: 0 ok, 1 run failed or output not written, 2 invalid input or parameters, "
