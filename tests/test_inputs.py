@@ -601,3 +601,19 @@ def _zip_of(members: dict[str, str | bytes]) -> bytes:
         for name, data in members.items():
             zf.writestr(name, data)
     return buffer.getvalue()
+
+
+def test_in_memory_frames_keep_their_types(library):
+    """pack_from_frames goes through the same column checks: typed frames (periods, integers) are accepted."""
+    from riskkit.pack import pack_from_frames
+
+    frames = {name: pd.DataFrame(rows) for name, rows in base_tables().items()}
+    frames["users"]["month"] = pd.PeriodIndex(frames["users"]["month"], freq="M")
+    frames["users"]["mau"] = frames["users"]["mau"].astype("int64")
+    pack = pack_from_frames(frames, BASE_META, library=library)
+    assert pack.get("users")["mau"].tolist() == [8_100_000, 300_000]
+    frames["users"]["mau"] = [True, False]
+    with pytest.raises(InvalidDataPack) as info:
+        pack_from_frames(frames, BASE_META, library=library)
+    (p,) = info.value.report.of("wrong_type")
+    assert (p.file, p.column, p.value) == ("users (in memory)", "mau", "a column of bool")

@@ -185,7 +185,7 @@ _ACCEPTS: dict[str, frozenset[str]] = {
     "string": frozenset({"text", "integer", "float", "bool"}),
     "text": frozenset({"text", "integer", "float", "bool"}),
     "timestamp": frozenset({"text", "datetime"}),
-    "month": frozenset({"text"}),
+    "month": frozenset({"text", "period"}),
     "date": frozenset({"text", "datetime"}),
     "enum": frozenset({"text"}),
     "bool": frozenset({"text", "bool", "integer"}),
@@ -221,6 +221,8 @@ def _physical(dtype: object) -> str:
         return "float"
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "datetime"
+    if isinstance(dtype, pd.PeriodDtype):
+        return "period"
     if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
         return "text"
     return str(dtype)
