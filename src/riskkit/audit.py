@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from riskkit.cycles import Cycle, parse
-from riskkit.exceptions import ParameterError
+from riskkit.exceptions import ParameterError, WriteFailed
 from riskkit.library import Library
 from riskkit.library.models import AppliesIf, AuditMethodology, Checklist
 from riskkit.metrics import Metrics
@@ -116,10 +116,18 @@ def _previous_answers(path: Path, audit: str) -> pd.DataFrame:
     file = path / f"questionnaire_{audit}.csv" if path.is_dir() else path
     if not file.is_file():
         raise ParameterError(f"--from-previous: no questionnaire for audit '{audit}' at {file}")
-    if file.suffix.lower() == ".xlsx":
-        df = pd.read_excel(file, dtype=str, keep_default_na=False)
-    else:
-        df = pd.read_csv(file, dtype=str, keep_default_na=False)
+    if file.suffix.lower() not in (".csv", ".xlsx"):
+        raise ParameterError(f"--from-previous {file}: expected a run folder, or a questionnaire .csv or .xlsx")
+    try:
+        if file.suffix.lower() == ".xlsx":
+            df = pd.read_excel(file, dtype=str, keep_default_na=False)
+        else:
+            df = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except Exception as exc:  # pandas and openpyxl raise many types for unreadable files
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise ParameterError(
+            f"--from-previous {file}: not a readable questionnaire ({first}); give the .csv or .xlsx riskkit wrote"
+        ) from None
     if "item_id" not in df.columns:
         raise ParameterError(f"{file} has no item_id column; is it a riskkit questionnaire?")
     if "maturity" in df.columns:
@@ -127,20 +135,35 @@ def _previous_answers(path: Path, audit: str) -> pd.DataFrame:
     return df
 
 
-def write_questionnaire(q: pd.DataFrame, out: str | Path, *, overwrite: bool = False) -> Path:
-    """Write as .csv or .xlsx (with a drop-down of statuses and maturity 0–4); never replaces without ``overwrite``."""
+def check_questionnaire_out(out: str | Path, *, overwrite: bool = False) -> Path:
+    """``--out`` of a questionnaire: a .csv or .xlsx file riskkit can create, not replaced without ``overwrite``."""
+    from riskkit.paths import writable_file
+
     path = Path(out)
     if path.suffix.lower() not in (".csv", ".xlsx"):
-        raise ParameterError(f"--out must end in .csv or .xlsx, got {path.name}")
+        raise ParameterError(f"--out must end in .csv or .xlsx, got {path.name!r}")
+    writable_file(path, "--out")
     if path.exists() and not overwrite:
         raise ParameterError(f"{path} exists; pass --overwrite to replace it")
+    return path
+
+
+def write_questionnaire(q: pd.DataFrame, out: str | Path, *, overwrite: bool = False) -> Path:
+    """Write as .csv or .xlsx (with a drop-down of statuses and maturity 0–4); never replaces without ``overwrite``,
+    and never leaves a partial file (written beside the target, then renamed)."""
+    path = check_questionnaire_out(out, overwrite=overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.partial{path.suffix}")
-    if path.suffix.lower() == ".csv":
-        q.to_csv(tmp, index=False, lineterminator="\n")
-    else:
-        _write_xlsx(q, tmp)
-    tmp.replace(path)
+    try:
+        if path.suffix.lower() == ".csv":
+            q.to_csv(tmp, index=False, lineterminator="\n")
+        else:
+            _write_xlsx(q, tmp)
+        tmp.replace(path)
+    except OSError as exc:
+        raise WriteFailed(f"could not write {path}: {exc.strerror or exc}; nothing was written") from None
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 

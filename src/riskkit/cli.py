@@ -1,20 +1,63 @@
 """The ``riskkit`` command: a thin layer over the Python API.
 
-Exit codes: 0 success; 1 a run executed but failed; 2 invalid input or parameters (nothing was executed or
-written); 130 interrupted. Every error a user can cause is printed as one clear message, never a traceback.
+Exit codes: 0 success; 1 a run executed but failed, or an output could not be written (disk full); 2 invalid
+input or parameters (nothing was executed or written); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every error a user can cause is printed as one clear message, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from riskkit import __version__
-from riskkit.exceptions import InvalidDataPack, ParameterError, RiskkitError, RunFailed
+from riskkit.exceptions import Interrupted, InvalidDataPack, ParameterError, RiskkitError, RunFailed, WriteFailed
+from riskkit.terminal import printable
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+
+
+def _cycle_arg(text: str) -> str:
+    """``--cycle``: a half-year, a year (within the supported years) or latest / latest-half / latest-year."""
+    from riskkit.cycles import parse
+
+    if text.strip().lower() in ("latest", "latest-half", "latest-year"):
+        return text
+    try:
+        parse(text)
+    except RiskkitError as exc:
+        raise argparse.ArgumentTypeError(printable(str(exc))) from None
+    return text
+
+
+def _as_of_arg(text: str) -> str:
+    """``--as-of``: ISO 8601 with an offset, within the supported years (checked before anything is read)."""
+    from riskkit.cycles import parse_instant
+
+    try:
+        parse_instant(text)
+    except RiskkitError as exc:
+        raise argparse.ArgumentTypeError(printable(str(exc))) from None
+    return text
+
+
+def _whole(minimum: int):
+    """An argparse type: a whole number of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = f"whole number >= {minimum}"
+    return parse
 
 
 def _library(args: argparse.Namespace):
@@ -74,21 +117,28 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not args.path or not args.cycle:
         raise ParameterError("riskkit metrics needs a data pack PATH and --cycle (or --definitions)")
-    from riskkit.cycles import resolve
+    from riskkit.cycles import check_covered, resolve
     from riskkit.pack import load_datapack
+    from riskkit.paths import writable_file
 
     columns = metrics.REQUIRED_COLUMNS if args.lean else None
-    pack = load_datapack(args.path, library=library, as_of=args.as_of, columns=columns)
-    cycle = resolve(args.cycle, as_of=pack.meta.as_of)
-    result = metrics.compute(pack, cycle, library=library)
     if args.out:
-        out = Path(args.out)
+        out = writable_file(args.out, "--out")
         if out.exists() and not args.overwrite:
             raise ParameterError(f"{out} exists; pass --overwrite to replace it")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.partial")
-        result.table.to_csv(tmp, index=False)
-        tmp.replace(out)
+    pack = load_datapack(args.path, library=library, as_of=args.as_of, columns=columns)
+    cycle = check_covered(
+        resolve(args.cycle, as_of=pack.meta.as_of), pack.data_start(), pack.meta.as_of, asked=args.cycle
+    )
+    result = metrics.compute(pack, cycle, library=library)
+    if args.out:
+        from riskkit.documents.files import atomic_path
+
+        try:
+            with atomic_path(out) as tmp:
+                result.table.to_csv(tmp, index=False)
+        except OSError as exc:
+            raise WriteFailed(f"could not write {out}: {exc.strerror or exc}; nothing was written") from None
         print(f"wrote {len(result.table):,} metric rows for {cycle.id} to {out}")
     else:
         wide = result.wide(scope=args.scope)
@@ -111,9 +161,10 @@ def pd_options():
 
 
 def _cmd_questionnaire(args: argparse.Namespace) -> int:
-    from riskkit.audit import questionnaire, write_questionnaire
+    from riskkit.audit import check_questionnaire_out, questionnaire, write_questionnaire
     from riskkit.cycles import resolve
 
+    check_questionnaire_out(args.out, overwrite=args.overwrite)  # before any work
     q = questionnaire(args.audit, resolve(args.cycle), library=_library(args), previous=args.from_previous)
     path = write_questionnaire(q, args.out, overwrite=args.overwrite)
     kept = int((q["evidence"] != "").sum())
@@ -193,16 +244,18 @@ def _cmd_import_dsa(args: argparse.Namespace) -> int:
 
 
 def _cmd_export_dsa(args: argparse.Namespace) -> int:
-    from riskkit.cycles import resolve
+    from riskkit.cycles import check_covered, resolve
     from riskkit.pack import load_datapack
+    from riskkit.paths import writable_folder
     from riskkit.reports import dsa_transparency as dsa
 
     dsa.check_out(args.out, overwrite=args.overwrite)  # before any work
+    writable_folder(args.out, "--out")
     library = _library(args)
     pack = load_datapack(args.data, library=library)
     report = dsa.build(
         pack,
-        resolve(args.cycle, as_of=pack.meta.as_of),
+        check_covered(resolve(args.cycle, as_of=pack.meta.as_of), pack.data_start(), pack.meta.as_of, asked=args.cycle),
         library=library,
         publication_date=args.publication_date,
         previous_publication_date=args.previous_publication_date,
@@ -238,29 +291,38 @@ def _frameworks_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the arguments it echoes in usage errors shown escaped (``unrecognized arguments: \\x1b[2J``)."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(printable(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="riskkit",
         description="Online-safety risk assessment and audit workbook (MCMC Code 2024, ONSA 2025, RMC/CPC 2026).",
-        epilog="Exit codes: 0 ok, 1 run failed, 2 invalid input or parameters, 130 interrupted.",
+        epilog="Exit codes: 0 ok, 1 run failed or output not written, 2 invalid input or parameters, "
+        "130 interrupted, 143 terminated.",
     )
     parser.add_argument("--version", action="version", version=f"riskkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("validate", help="validate a data pack and print every problem (exit 0 valid, 2 invalid)")
     p.add_argument("path", help="data pack folder (with datapack.yaml)")
-    p.add_argument("--max-per-kind", type=int, default=10, metavar="N", help="examples shown per problem kind")
+    p.add_argument("--max-per-kind", type=_whole(0), default=10, metavar="N", help="examples shown per problem kind")
     _frameworks_option(p)
     p.add_argument(
         "--as-of",
         default=None,
+        type=_as_of_arg,
         help="treat timestamps after this instant as errors (default: datapack.yaml as_of, else now)",
     )
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("summary", help="validate a data pack and print what it holds")
     p.add_argument("path", help="data pack folder")
-    p.add_argument("--as-of", default=None)
+    p.add_argument("--as-of", default=None, type=_as_of_arg)
     _frameworks_option(p)
     p.set_defaults(func=_cmd_summary)
 
@@ -277,12 +339,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("metrics", help="compute every registered metric for a cycle (or print the definitions)")
     p.add_argument("path", nargs="?", help="data pack folder")
-    p.add_argument("--cycle", help="2025-H1, 2025-H2, 2025, latest or latest-year")
+    p.add_argument("--cycle", type=_cycle_arg, help="2025-H1, 2025-H2, 2025, latest or latest-year")
     p.add_argument("--scope", default="malaysia", choices=("malaysia", "global"), help="scope of the printed table")
     p.add_argument("--out", help="write the tidy table as CSV instead of printing")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.add_argument("--lean", action="store_true", help="read only the columns the metrics need (large packs)")
-    p.add_argument("--as-of", default=None)
+    p.add_argument("--as-of", default=None, type=_as_of_arg)
     p.add_argument("--definitions", action="store_true", help="print the metric registry as Markdown")
     _frameworks_option(p)
     p.set_defaults(func=_cmd_metrics)
@@ -291,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         "questionnaire", help="write a blank audit questionnaire, or one pre-filled from a previous run (.csv/.xlsx)"
     )
     p.add_argument("--audit", required=True, help="safety_by_design, child_safety or accessibility")
-    p.add_argument("--cycle", required=True, help="the cycle it is for, e.g. 2026-H1 or latest")
+    p.add_argument("--cycle", required=True, type=_cycle_arg, help="the cycle it is for, e.g. 2026-H1 or latest")
     p.add_argument("--from-previous", default=None, metavar="RUN", help="previous run folder or questionnaire file")
     p.add_argument("--out", required=True, help="FILE.xlsx or FILE.csv")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
@@ -299,13 +361,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_questionnaire)
 
     p = sub.add_parser("run", help="run a reporting cycle: validate, execute the notebooks, render offline HTML")
-    p.add_argument("--cycle", required=True, help="2025-H1, 2025-H2, 2025, latest (half-year) or latest-year")
+    p.add_argument(
+        "--cycle", required=True, type=_cycle_arg, help="2025-H1, 2025-H2, 2025, latest (half-year) or latest-year"
+    )
     p.add_argument("--data", help="data pack folder (default: $RISKKIT_DATA)")
     p.add_argument("--out", default="reports", help="reports folder (default: reports/)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these notebooks (name or number, e.g. 01 03)")
-    p.add_argument("--jobs", type=int, default=None, help="notebooks run in parallel (default: CPU cores)")
-    p.add_argument("--as-of", default=None, help="judge 'latest' at this instant instead of now (ISO, with offset)")
-    p.add_argument("--timeout", type=int, default=900, help="seconds a notebook cell may take (default 900)")
+    p.add_argument("--jobs", type=_whole(1), default=None, help="notebooks run in parallel (default: CPU cores)")
+    p.add_argument(
+        "--as-of",
+        default=None,
+        type=_as_of_arg,
+        help="judge 'latest' at this instant instead of now (ISO, with offset)",
+    )
+    p.add_argument("--timeout", type=_whole(1), default=900, help="seconds a notebook cell may take (default 900)")
     p.add_argument("--notebooks", default=None, help="notebooks folder (default: the notebooks shipped with riskkit)")
     _frameworks_option(p)
     p.add_argument("--quiet", action="store_true", help="print only the path of index.html")
@@ -365,7 +434,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="EU DSA harmonised transparency report (IR 2024/2835): CSV parts, XLSX, coverage.csv, review HTML",
     )
     d.add_argument("--data", required=True, help="data pack folder")
-    d.add_argument("--cycle", required=True, help="2026-H1, 2026-H2 (VLOPs, VLOSEs), 2026 (other providers), latest")
+    d.add_argument(
+        "--cycle",
+        required=True,
+        type=_cycle_arg,
+        help="2026-H1, 2026-H2 (VLOPs, VLOSEs), 2026 (other providers), latest",
+    )
     d.add_argument("--out", required=True, help="folder to create (refused if not empty, unless --overwrite)")
     d.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
     d.add_argument("--publication-date", metavar="YYYY-MM-DD", help="the report's publication date")
@@ -381,8 +455,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_frameworks)
 
     p = sub.add_parser("cycle", help="show a reporting cycle's bounds in Malaysian time (e.g. 2025-H2, 2025, latest)")
-    p.add_argument("cycle")
-    p.add_argument("--as-of", default=None, help="for 'latest': the instant to judge completeness at (default now)")
+    p.add_argument("cycle", type=_cycle_arg)
+    p.add_argument(
+        "--as-of",
+        default=None,
+        type=_as_of_arg,
+        help="for 'latest': the instant to judge completeness at (default now)",
+    )
     p.set_defaults(func=_cmd_cycle)
     return parser
 
@@ -390,27 +469,36 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: usage errors (2, message printed), --help and --version (0)
+        return exc.code if isinstance(exc.code, int) else EXIT_INVALID
     if args.command == "sample":
         from riskkit import sample
 
         args.actions = sample.DEFAULT_ACTIONS if args.actions is None else args.actions
         args.seed = sample.DEFAULT_SEED if args.seed is None else args.seed
+    from riskkit.interrupts import sigterm_raises
+
     try:
-        return int(args.func(args))
+        with sigterm_raises():
+            return int(args.func(args))
+    except Interrupted as exc:
+        print(f"riskkit: interrupted ({signal.Signals(exc.signum).name})", file=sys.stderr)
+        return exc.exit_code
     except InvalidDataPack as exc:
         print(exc.report.format(max_per_kind=getattr(args, "max_per_kind", 10)), file=sys.stderr)
         return EXIT_INVALID
     except RunFailed as exc:
-        print(f"riskkit: run failed: {exc}", file=sys.stderr)
+        print(f"riskkit: run failed: {printable(str(exc))}", file=sys.stderr)
         if exc.result is not None:
             print(exc.result.index)
         return exc.exit_code
     except RiskkitError as exc:
-        print(f"riskkit: error: {exc}", file=sys.stderr)
+        print(f"riskkit: error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("riskkit: interrupted", file=sys.stderr)
+        print("riskkit: interrupted (SIGINT)", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK

@@ -18,6 +18,10 @@ from riskkit.exceptions import CycleError
 
 REPORTING_TZ = ZoneInfo("Asia/Kuala_Lumpur")
 
+#: The years riskkit reports on: a cycle, an as-of instant or a declared date outside them is a typo (``0000``,
+#: ``9999-H2``, ``1999``), refused with exit code 2 rather than reported on as if it were data.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
 CycleKind = Literal["half", "year"]
 
 _HALF = re.compile(r"^(?P<year>\d{4})-H(?P<half>[12])$")
@@ -97,6 +101,11 @@ def parse(cycle_id: str | Cycle) -> Cycle:
     if isinstance(cycle_id, Cycle):
         return cycle_id
     text = str(cycle_id).strip()
+    m = _HALF.match(text) or _YEAR.match(text)
+    if m and not FIRST_YEAR <= int(m["year"]) <= LAST_YEAR:
+        raise CycleError(
+            f"reporting cycle {cycle_id!r} is outside the years riskkit supports ({FIRST_YEAR}–{LAST_YEAR})"
+        )
     if m := _HALF.match(text):
         return Cycle(int(m["year"]), int(m["half"]))
     if m := _YEAR.match(text):
@@ -129,6 +138,57 @@ def resolve(cycle_id: str, as_of: datetime | pd.Timestamp | str | None = None) -
     if text == "latest-year":
         return latest_complete(as_of, "year")
     return parse(cycle_id)
+
+
+def parse_instant(text: str, what: str = "--as-of") -> pd.Timestamp:
+    """An instant given on the command line: ISO 8601 with an offset, within the supported years (else
+    :class:`CycleError`, naming ``what``)."""
+    try:
+        stamp = pd.Timestamp(str(text).strip())
+    except (ValueError, TypeError, OverflowError):
+        raise CycleError(
+            f"{what} {text!r} is not a time: give ISO 8601 with an offset, e.g. 2026-07-10T09:00:00+08:00"
+        ) from None
+    if stamp is pd.NaT or not isinstance(stamp, pd.Timestamp):
+        raise CycleError(f"{what} {text!r} is not a time: give ISO 8601 with an offset, e.g. 2026-07-10T09:00:00+08:00")
+    if stamp.tzinfo is None:
+        raise CycleError(f"{what} {text!r} has no offset: add one, e.g. +08:00 for Malaysian time")
+    return check_supported(stamp, what)
+
+
+def check_covered(cycle: Cycle, first: pd.Timestamp | None, as_of: pd.Timestamp, asked: str | None = None) -> Cycle:
+    """``cycle`` when the data covers at least part of it, else :class:`CycleError`.
+
+    ``first`` is the data's first instant (None when unknown), ``as_of`` its extraction; ``asked`` the cycle as the
+    user wrote it (``latest`` is explained: it can resolve to a half-year before the data starts)."""
+    day = "%-d %b %Y"
+    named = cycle.id if not asked or asked.strip().lower() == cycle.id.lower() else f"{asked!r} ({cycle.id})"
+    if cycle.start >= as_of:
+        raise CycleError(
+            f"{named} starts on {cycle.start:{day}} but the data is as of "
+            f"{as_of.tz_convert(REPORTING_TZ):{day}}: the pack holds nothing for it"
+        )
+    if first is not None and cycle.end <= first:
+        first_day = f"{first.tz_convert(REPORTING_TZ):{day}}"
+        why = f"{named} ends on {cycle.last_day:{day}}, before the pack's data starts ({first_day}): the pack holds nothing for it"
+        if asked and asked.strip().lower().startswith("latest"):
+            current = cycle_of(as_of, cycle.kind)
+            why += (
+                f"; {cycle.id} is the latest {'half-year' if cycle.kind == 'half' else 'year'} complete by the data's "
+                f"as-of, so no complete one is covered yet (choose --cycle {current.id} --allow-incomplete to report "
+                "on the one in progress)"
+            )
+        raise CycleError(why)
+    return cycle
+
+
+def check_supported(instant: pd.Timestamp, what: str) -> pd.Timestamp:
+    """``instant`` when it falls within the supported years, else :class:`CycleError` naming ``what``."""
+    if not FIRST_YEAR <= instant.tz_convert(REPORTING_TZ).year <= LAST_YEAR:
+        raise CycleError(
+            f"{what} {instant.isoformat()} is outside the years riskkit supports ({FIRST_YEAR}–{LAST_YEAR})"
+        )
+    return instant
 
 
 def _as_instant(value: datetime | pd.Timestamp | str | date) -> pd.Timestamp:

@@ -80,7 +80,7 @@ def evaluate(
         name: run_audit(pack, name, cyc, metrics=m, library=library, previous_findings=_findings(before, name))
         for name in library.checklists()
     }
-    disclosure = Disclosure.for_library(library, disclosure_threshold)
+    disclosure = Disclosure.for_library(library, disclosure_threshold, pack.meta.sla_overrides)
     record_rows, completeness = records.record_keeping(pack, cyc)
     del record_rows  # exported by the runner straight from the pack; the result keeps the completeness only
 

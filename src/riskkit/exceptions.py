@@ -31,6 +31,23 @@ class ParameterError(RiskkitError):
     """A command-line or notebook parameter is invalid."""
 
 
+class WriteFailed(RiskkitError):
+    """Writing an output failed part-way (disk full, file system gone read-only…); what was half-written has been
+    removed and nothing written before is lost."""
+
+    exit_code = 1
+
+
+class Interrupted(BaseException):
+    """A signal (SIGTERM) stopped riskkit. A BaseException like KeyboardInterrupt (SIGINT), so that no
+    ``except Exception`` swallows it; the exit code is 128 + the signal number (143 for SIGTERM)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.exit_code = 128 + signum
+
+
 class RunFailed(RiskkitError):
     """A cycle run executed but at least one notebook failed (``result`` holds the run, kept as failed-*)."""
 

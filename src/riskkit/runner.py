@@ -2,38 +2,52 @@
 
 A run is built in a hidden ``.partial-*`` folder next to the others and moved into place in one rename:
 ``reports/<cycle>/<run date>[-N]/`` when every notebook succeeded (then ``reports/<cycle>/latest`` points to it),
-``reports/<cycle>/failed-<timestamp>/`` otherwise. An interrupted run leaves only its ``.partial-*`` folder;
-earlier runs are never touched.
+``reports/<cycle>/failed-<timestamp>/`` otherwise. Earlier runs are never touched:
+
+- Ctrl-C (SIGINT) or SIGTERM stops the running kernels at once, removes the ``.partial-*`` folder and raises
+  KeyboardInterrupt / :class:`~riskkit.exceptions.Interrupted` (the CLI exits 130 / 143);
+- a write that fails (disk full, a file system gone read-only) removes the ``.partial-*`` folder and raises
+  :class:`~riskkit.exceptions.WriteFailed` (exit 1);
+- kill -9 leaves only the ``.partial-*`` folder (it can be deleted);
+- a real folder or file named ``latest`` (not riskkit's link) is never replaced or deleted: the run is refused.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import html
 import json
 import logging
 import os
 import platform
 import shutil
+import signal
 import sys
+import threading
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
 from riskkit import __version__, resources, schema
 from riskkit.arrays import release_arrow_memory
-from riskkit.cycles import REPORTING_TZ, Cycle, resolve
+from riskkit.cycles import REPORTING_TZ, Cycle, check_covered, parse_instant, resolve
 from riskkit.evaluate import audit_title, evaluate
-from riskkit.exceptions import ParameterError, RunFailed
+from riskkit.exceptions import Interrupted, ParameterError, RunFailed, WriteFailed
+from riskkit.interrupts import stoppable
 from riskkit.library import Library, load_library
 from riskkit.pack import load_datapack
+from riskkit.paths import writable_folder
 from riskkit.reports.exports import write_exports, write_records
 from riskkit.reports.public_folder import FOLDER, write_public_folder
 from riskkit.reports.wording import load_wording
@@ -123,6 +137,94 @@ def notebooks_for(cycle: Cycle, folder: Path, library: Library, only: Sequence[s
     return jobs
 
 
+#: Errors of a write that cannot succeed by retrying the notebook: the run cannot be written at all.
+_CANNOT_WRITE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+
+
+class _RunGuard:
+    """The faults of a run being written into ``partial``.
+
+    SIGINT / SIGTERM: the kernels it started are killed at once (not after their cells finish), notebooks not yet
+    started are cancelled, the partial folder is removed, and the interrupt goes on to the caller. A write that
+    cannot succeed (disk full, read-only file system): the same clean-up, then :class:`WriteFailed` (exit 1)."""
+
+    def __init__(self, partial: Path) -> None:
+        self.partial = partial
+        self.stopping = threading.Event()
+        self.pool: ThreadPoolExecutor | None = None
+        self.futures: list[Future] = []
+        self.kernels: list[Any] = []  # the jupyter_client kernel managers of this run
+        self.manager = _tracked_kernel_manager(self)
+
+    _active: ClassVar[dict[Path, _RunGuard]] = {}
+
+    @classmethod
+    def of(cls, partial: Path) -> _RunGuard | None:
+        """The guard of the run being written into ``partial`` (the notebooks' threads find it by their folder)."""
+        return cls._active.get(partial)
+
+    def __enter__(self) -> _RunGuard:
+        self._active[self.partial] = self
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+        self._active.pop(self.partial, None)
+        if isinstance(exc, (KeyboardInterrupt, Interrupted)):
+            self.stop()
+        elif isinstance(exc, OSError):
+            self.stop()
+            what = "could not be written" if exc.errno in _CANNOT_WRITE else "stopped on a file error"
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise WriteFailed(
+                f"the run {what}: {exc.strerror or exc}{where}; the unfinished run was removed and earlier runs are "
+                "untouched"
+            ) from None
+        return False
+
+    def stop(self) -> None:
+        """Kill the kernels, cancel what has not started, wait briefly for the workers, remove the partial run."""
+        self.stopping.set()
+        quiet = logging.getLogger("papermill")  # "Kernel died while waiting…": the interrupt says it in one line
+        was = quiet.disabled
+        quiet.disabled = True
+        self.kill_kernels()
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            wait_for(self.futures, timeout=15)  # a worker ends within about a second of its kernel's death
+        quiet.disabled = was
+        for _ in range(3):  # a worker may still be writing into it: try again
+            shutil.rmtree(self.partial, ignore_errors=True)
+            if not self.partial.exists():
+                break
+            time.sleep(0.2)
+
+    def kill_kernels(self) -> None:
+        for km in list(self.kernels):
+            process = getattr(getattr(km, "provisioner", None), "process", None)
+            if process is None or process.poll() is not None:
+                continue
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                if hasattr(os, "killpg") and os.getpgid(process.pid) == process.pid:
+                    os.killpg(process.pid, signal.SIGKILL)  # the kernel and anything its cells started
+                else:
+                    process.kill()
+
+
+def _tracked_kernel_manager(guard: _RunGuard) -> type:
+    """A kernel manager class that records every kernel it launches in ``guard`` (killed there on interrupt)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class RunKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            guard.kernels.append(self)
+            if guard.stopping.is_set():  # launched while the run was being stopped
+                guard.kill_kernels()
+
+    return RunKernelManager
+
+
+@stoppable
 def run_cycle(
     data: str | Path,
     cycle: str,
@@ -154,15 +256,20 @@ def run_cycle(
     """
     say = on_event or (lambda _msg: None)
     started = datetime.now(UTC)
-    stamp = _instant(as_of) if as_of else None
+    stamp = parse_instant(as_of) if as_of else None
     published = _day(publication_date) if publication_date else started.astimezone(REPORTING_TZ).date()
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise ParameterError(f"--jobs must be a whole number of at least 1, got {jobs!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1:
+        raise ParameterError(f"--timeout must be a whole number of seconds, at least 1, got {timeout!r}")
+    writable_folder(out, "--out")  # a file, a read-only or uncreatable folder: refused before anything runs
     lib = library if library is not None else load_library(frameworks)
     data_path = Path(data).resolve()
     pack = load_datapack(data_path, library=lib, as_of=stamp)  # InvalidDataPack (exit 2) before anything is written
     # 'latest' is judged now in Malaysia, but never past the data's extraction: a report on a cycle the data
     # does not cover would look complete and be wrong.
     judged_at = stamp if stamp is not None else min(pd.Timestamp.now(tz=REPORTING_TZ), pack.meta.as_of)
-    cyc = resolve(cycle, as_of=judged_at)
+    cyc = check_covered(resolve(cycle, as_of=judged_at), pack.data_start(), pack.meta.as_of, asked=str(cycle))
     incomplete = ""
     if not cyc.is_complete(pack.meta.as_of):
         data_date = f"{pack.meta.as_of.tz_convert(REPORTING_TZ):%-d %b %Y %H:%M} MYT"
@@ -177,128 +284,127 @@ def run_cycle(
     books = notebooks_for(cyc, nb_dir, lib, only)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(books)))
     root = Path(out).resolve() / cyc.id
+    latest = root / "latest"
+    if not partial_run and latest.exists() and not latest.is_symlink():
+        kind = "folder" if latest.is_dir() else "file"
+        raise ParameterError(
+            f"{latest} is a real {kind}, not riskkit's link to the latest run; riskkit never replaces or deletes it: "
+            "move or rename it, then run again"
+        )
     root.mkdir(parents=True, exist_ok=True)
     run_id = started.strftime("%Y%m%dT%H%M%SZ")
-    partial = root / f".partial-{run_id}-{os.getpid()}"
-    partial.mkdir()
-    say(f"running {cyc.id} ({cyc.label}) for {pack.meta.platform_name}: {len(books)} notebook(s), {jobs} at a time")
+    partial = root / f".partial-{run_id}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    with _RunGuard(partial) as guard:
+        partial.mkdir()
+        say(f"running {cyc.id} ({cyc.label}) for {pack.meta.platform_name}: {len(books)} notebook(s), {jobs} at a time")
 
-    previous = root.parent / cyc.previous().id / "latest"
-    previous_result = previous if (previous / RESULT_DIR).is_dir() else None
-    t0 = time.perf_counter()
-    result = evaluate(pack, cyc, library=lib, previous=previous_result)
-    result_dir = result.save(partial)
-    write_exports(result, partial, {"run_id": run_id, "run_started": started.isoformat(timespec="seconds")})
-    if cyc.kind == "half":
-        write_records(pack, cyc, partial)
-    evaluated = round(time.perf_counter() - t0, 2)
-    warnings = list(result.scalars["warnings"])
-    for w in warnings:
-        say(f"warning: {w}")
-    del pack  # the notebooks read the saved result; free the pack's memory before the kernels start
-    release_arrow_memory()
+        previous = root.parent / cyc.previous().id / "latest"
+        previous_result = previous if (previous / RESULT_DIR).is_dir() else None
+        t0 = time.perf_counter()
+        result = evaluate(pack, cyc, library=lib, previous=previous_result)
+        result_dir = result.save(partial)
+        write_exports(result, partial, {"run_id": run_id, "run_started": started.isoformat(timespec="seconds")})
+        if cyc.kind == "half":
+            write_records(pack, cyc, partial)
+        evaluated = round(time.perf_counter() - t0, 2)
+        warnings = list(result.scalars["warnings"])
+        for w in warnings:
+            say(f"warning: {w}")
+        del pack  # the notebooks read the saved result; free the pack's memory before the kernels start
+        release_arrow_memory()
 
-    as_of_text = pd.Timestamp(result.scalars["as_of"]).strftime("%-d %b %Y, %H:%M (MYT)")
-    context = {
-        "run_id": run_id,
-        "run_started": started.isoformat(timespec="seconds"),
-        "platform": result.scalars["platform"]["name"],
-        "cycle": cyc.id,
-        "cycle_kind": cyc.kind,
-        "period": cyc.label,
-        "as_of": as_of_text,
-        "as_of_iso": result.scalars["as_of"],
-        "publication_date": published.isoformat(),
-        "draft": not result.scalars["sign_off"]["signed"],
-        "incomplete": incomplete,
-        "warnings": warnings,
-        "riskkit_version": __version__,
-        "frameworks": lib.versions(),
-        "inputs": result["inputs"].astype(object).where(result["inputs"].notna(), None).to_dict("records"),
-    }
-    params = {
-        "data_path": str(data_path),
-        "cycle": cyc.id,
-        "as_of": "" if as_of is None else str(as_of),
-        "previous_run": str(previous.resolve()) if previous_result else "",
-    }
-    results = [NotebookRun(b.name, b.group, title=b.title) for b in books]
+        as_of_text = pd.Timestamp(result.scalars["as_of"]).strftime("%-d %b %Y, %H:%M (MYT)")
+        context = {
+            "run_id": run_id,
+            "run_started": started.isoformat(timespec="seconds"),
+            "platform": result.scalars["platform"]["name"],
+            "cycle": cyc.id,
+            "cycle_kind": cyc.kind,
+            "period": cyc.label,
+            "as_of": as_of_text,
+            "as_of_iso": result.scalars["as_of"],
+            "publication_date": published.isoformat(),
+            "draft": not result.scalars["sign_off"]["signed"],
+            "incomplete": incomplete,
+            "warnings": warnings,
+            "riskkit_version": __version__,
+            "frameworks": lib.versions(),
+            "inputs": result["inputs"].astype(object).where(result["inputs"].notna(), None).to_dict("records"),
+        }
+        params = {
+            "data_path": str(data_path),
+            "cycle": cyc.id,
+            "as_of": "" if as_of is None else str(as_of),
+            "previous_run": str(previous.resolve()) if previous_result else "",
+        }
+        results = [NotebookRun(b.name, b.group, title=b.title) for b in books]
 
-    def execute(i: int) -> None:
-        results[i] = _execute(books[i], partial, {"result_dir": str(result_dir)}, context, timeout, progress, i)
-        say(f"  {results[i].name}: {results[i].status} in {results[i].seconds:.1f} s")
+        def execute(i: int) -> None:
+            results[i] = _execute(books[i], partial, {"result_dir": str(result_dir)}, context, timeout, progress, i)
+            if not guard.stopping.is_set():
+                say(f"  {results[i].name}: {results[i].status} in {results[i].seconds:.1f} s")
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(execute, range(len(books))))
+        guard.pool = ThreadPoolExecutor(max_workers=jobs)
+        guard.futures = [guard.pool.submit(execute, i) for i in range(len(books))]
+        for future in guard.futures:
+            future.result()
+        guard.pool.shutdown()
 
-    failed = [r for r in results if r.status != "succeeded"]
-    status = "failed" if failed else "succeeded"
-    public_pages = {
-        b.parameters["language"]: partial / r.html
-        for b, r in zip(books, results, strict=True)
-        if "language" in b.parameters and r.html
-    }
-    if cyc.kind == "year" and public_pages and not failed:
-        write_public_folder(partial, result, public_pages, published)
-        say("  public/ written: the public report and its disclosed tables, nothing else")
-    pdfs: list[str] = []
-    if pdf and not failed:
-        from riskkit.documents.run_pdfs import write_run_pdfs
+        failed = [r for r in results if r.status != "succeeded"]
+        status = "failed" if failed else "succeeded"
+        public_pages = {
+            b.parameters["language"]: partial / r.html
+            for b, r in zip(books, results, strict=True)
+            if "language" in b.parameters and r.html
+        }
+        if cyc.kind == "year" and public_pages and not failed:
+            write_public_folder(partial, result, public_pages, published)
+            say("  public/ written: the public report and its disclosed tables, nothing else")
+        pdfs: list[str] = []
+        if pdf and not failed:
+            from riskkit.documents.run_pdfs import write_run_pdfs
 
-        (partial / "manifest.json").write_text(  # what the PDF step reads (the final manifest follows)
-            json.dumps(
-                {
-                    "platform": context["platform"],
-                    "cycle": cyc.id,
-                    "run_id": run_id,
-                    "notebooks": [asdict(r) for r in results],
-                }
-            ),
-            encoding="utf-8",
+            (partial / "manifest.json").write_text(  # what the PDF step reads (the final manifest follows)
+                json.dumps(
+                    {
+                        "platform": context["platform"],
+                        "cycle": cyc.id,
+                        "run_id": run_id,
+                        "notebooks": [asdict(r) for r in results],
+                    }
+                ),
+                encoding="utf-8",
+            )
+            pdfs = [p.relative_to(partial).as_posix() for p in write_run_pdfs(partial)]
+            say(f"  {len(pdfs)} PDF(s) printed")
+        manifest = _manifest(context, params, cyc, results, status, started, jobs, timeout, lib)
+        manifest["warnings"] = warnings
+        manifest["partial"] = partial_run
+        manifest["pdfs"] = pdfs
+        manifest["incomplete"] = incomplete
+        manifest["publication_date"] = published.isoformat()
+        manifest["public"] = sorted(
+            p.relative_to(partial).as_posix() for p in (partial / FOLDER).rglob("*") if p.is_file()
         )
-        pdfs = [p.relative_to(partial).as_posix() for p in write_run_pdfs(partial)]
-        say(f"  {len(pdfs)} PDF(s) printed")
-    manifest = _manifest(context, params, cyc, results, status, started, jobs, timeout, lib)
-    manifest["warnings"] = warnings
-    manifest["partial"] = partial_run
-    manifest["pdfs"] = pdfs
-    manifest["incomplete"] = incomplete
-    manifest["publication_date"] = published.isoformat()
-    manifest["public"] = sorted(p.relative_to(partial).as_posix() for p in (partial / FOLDER).rglob("*") if p.is_file())
-    manifest["evaluation"] = {"seconds": evaluated, "pack_reads": 1, "evaluations": 1, "result": RESULT_DIR}
-    (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-    (partial / "index.html").write_text(_index_html(manifest, partial), encoding="utf-8")
+        manifest["evaluation"] = {"seconds": evaluated, "pack_reads": 1, "evaluations": 1, "result": RESULT_DIR}
+        (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        (partial / "index.html").write_text(_index_html(manifest, partial), encoding="utf-8")
 
-    if failed:
-        final = _free(root / f"failed-{run_id}")
-        partial.rename(final)
-        run = RunResult(cyc.id, status, final, final / "index.html", results, 1)
-        raise RunFailed(
-            f"{len(failed)} notebook(s) failed ({', '.join(r.name for r in failed)}); run kept at {final}; "
-            f"'latest' unchanged",
-            result=run,
-        )
-    name = datetime.now(REPORTING_TZ).strftime("%Y-%m-%d") + ("-partial" if partial_run else "")
-    final = _free(root / name)
-    partial.rename(final)
-    if partial_run:
-        say(f"partial run ({'--only' if only else 'incomplete data'}): 'latest' is unchanged")
-    else:
-        _point_latest(root, final)
-    return RunResult(cyc.id, status, final, final / "index.html", results, 0)
-
-
-def _instant(text: str) -> pd.Timestamp:
-    """``--as-of`` as a time with an offset (exit 2 otherwise)."""
-    try:
-        stamp = pd.Timestamp(text)
-    except (ValueError, TypeError, OverflowError):
-        raise ParameterError(
-            f"--as-of {text!r} is not a time: give ISO 8601 with an offset, e.g. 2026-07-10T09:00:00+08:00"
-        ) from None
-    if stamp.tzinfo is None:
-        raise ParameterError(f"--as-of {text!r} has no offset: add one, e.g. +08:00 for Malaysian time")
-    return stamp
+        if failed:
+            final = _move_into_place(partial, root / f"failed-{run_id}")
+            run = RunResult(cyc.id, status, final, final / "index.html", results, 1)
+            raise RunFailed(
+                f"{len(failed)} notebook(s) failed ({', '.join(r.name for r in failed)}); run kept at {final}; "
+                f"'latest' unchanged",
+                result=run,
+            )
+        name = datetime.now(REPORTING_TZ).strftime("%Y-%m-%d") + ("-partial" if partial_run else "")
+        final = _move_into_place(partial, root / name)
+        if partial_run:
+            say(f"partial run ({'--only' if only else 'incomplete data'}): 'latest' is unchanged")
+        elif not _point_latest(root, final):
+            say(f"warning: {root / 'latest'} is not riskkit's link (a real folder or file): left as it is, not updated")
+        return RunResult(cyc.id, status, final, final / "index.html", results, 0)
 
 
 def _day(text: str) -> date:
@@ -342,8 +448,14 @@ def _execute(
             log_output=False,
             # the kernel's own log: errors only (its transport warning would reach every cron mail)
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            **({"kernel_manager_class": guard.manager} if (guard := _RunGuard.of(folder)) is not None else {}),
         )
         run.status = "succeeded"
+    except OSError as exc:
+        if exc.errno in _CANNOT_WRITE:
+            raise  # the run cannot be written: the run's guard cleans up (WriteFailed)
+        run.status = "failed"
+        run.error = f"{type(exc).__name__}: {exc}"[:500]
     except Exception as exc:  # papermill raises PapermillExecutionError, or kernel/timeout errors
         run.status = "failed"
         if hasattr(exc, "ename"):
@@ -353,7 +465,15 @@ def _execute(
     run.seconds = round(time.perf_counter() - t0, 2)
     if out_nb.exists():
         run.notebook = out_nb.name
-        nb = nbformat.read(out_nb, as_version=4)
+        try:
+            nb = nbformat.read(out_nb, as_version=4)
+        except OSError:
+            raise
+        except Exception as exc:  # a notebook cut short (the kernel or the disk failed while it was written)
+            run.status = "failed"
+            problem = f"the executed notebook could not be read back ({type(exc).__name__})"
+            run.error = ((run.error + "; ") if run.error else "") + problem
+            return run
         page = {**nb.metadata.get("riskkit", {}), **context, "title": job.title, "status": run.status}
         lang = job.parameters.get("language", "en")
         page.update(_page_words(lang, page))
@@ -548,16 +668,57 @@ def _free(path: Path) -> Path:
     return path.with_name(f"{path.name}-{n}")
 
 
-def _point_latest(root: Path, final: Path) -> None:
-    """Atomically repoint ``root/latest`` to ``final`` (relative symlink; a text file where links are unsupported)."""
+def _move_into_place(partial: Path, wanted: Path) -> Path:
+    """Rename ``partial`` to ``wanted`` or the next free ``wanted-N``, in one rename. Two runs finishing at once
+    may pick the same free name: the rename that loses (the name now exists) tries the next one, never replaces."""
+    for _ in range(1000):
+        final = _free(wanted)
+        try:
+            final.mkdir()  # claim the name: mkdir fails if another run took it meanwhile
+        except FileExistsError:
+            continue
+        try:
+            partial.rename(final)  # onto the empty folder just claimed
+        except BaseException:  # a failed rename, or an interrupt between the claim and the rename
+            with contextlib.suppress(OSError):
+                final.rmdir()
+            raise
+        return final
+    raise WriteFailed(f"no free folder name for the run next to {wanted}")
+
+
+def _point_latest(root: Path, final: Path) -> bool:
+    """Atomically repoint ``root/latest`` to ``final`` (relative symlink; a text file where links are unsupported).
+
+    False, and nothing touched, when ``latest`` is a real folder or file (a person's, never riskkit's). The
+    temporary link never outlives the call, and links left by runs killed here (``kill -9``) are swept."""
     link = root / "latest"
-    tmp = root / f".latest-{os.getpid()}"
+    if link.exists() and not link.is_symlink():
+        return False
+    _sweep_latest_links(root)
+    tmp = root / f".latest-{os.getpid()}-{threading.get_ident()}"
     try:
         if tmp.is_symlink() or tmp.exists():
             tmp.unlink()
         tmp.symlink_to(final.name, target_is_directory=True)
         os.replace(tmp, link)
     except OSError:
-        if link.is_dir() and not link.is_symlink():
-            shutil.rmtree(link)
         (root / "LATEST").write_text(final.name + "\n", encoding="utf-8")
+    finally:
+        if tmp.is_symlink():
+            tmp.unlink()
+    return True
+
+
+def _sweep_latest_links(root: Path) -> None:
+    """Remove ``.latest-<pid>-<thread>`` links whose process is gone."""
+    for stray in root.glob(".latest-*"):
+        pid = stray.name.removeprefix(".latest-").split("-")[0]
+        if not stray.is_symlink() or not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            stray.unlink(missing_ok=True)
+        except PermissionError:  # another user's live process
+            continue

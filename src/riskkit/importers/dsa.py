@@ -43,6 +43,7 @@ from riskkit.importers.dsa_map import AUX, MAPPING_ID, Mapper, Mapping, hash_str
 from riskkit.importers.dsa_read import DsaImportError
 from riskkit.importers.dsa_report import DUPLICATE, EMPTY_PLATFORM, OTHER_PLATFORMS, ImportResult, PackReport
 from riskkit.library import Library
+from riskkit.paths import writable_folder
 
 __all__ = ["CHUNK_ROWS", "MAPPING_ID", "DsaImportError", "ImportResult", "import_dsa", "list_platforms"]
 
@@ -106,6 +107,7 @@ def import_dsa(
     target = Path(out if out is not None else into)  # type: ignore[arg-type]
     if out is not None and target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ParameterError(f"{target} exists and is not empty; choose a new folder (nothing was written)")
+    writable_folder(target, "--out" if out is not None else "--into")
     existing = _check_into(target) if into is not None else None
     found = dsa_read.collect([Path(p) for p in inputs])
     options = {
@@ -199,6 +201,7 @@ def _stream(found: dsa_read.Inputs, mapper: Mapper, work: Path, rows: int, codes
     try:
         for i, path in enumerate(found.files):
             for source, table, first_row in dsa_read.tables(path, rows, found.skipped):
+                mapper.check_columns(source, table.column_names)
                 if codes is not None and "territorial_scope" not in table.column_names:
                     raise DsaImportError(
                         f"{source}: a light dump has no territorial_scope, so Malaysian scope cannot be decided; "

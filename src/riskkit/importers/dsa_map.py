@@ -366,6 +366,17 @@ class Mapper:
         self.keys = Keys()
         self.rows_read = 0
 
+    def check_columns(self, source: str, names: list[str]) -> None:
+        """Refuse a file with none of the statement columns: it is not a dump (a file with some of them is read,
+        and its rows missing the others are dropped and counted)."""
+        if not set(self.m.required) & set(names):
+            from riskkit.importers.dsa_read import DsaImportError
+
+            raise DsaImportError(
+                f"{source}: not a DSA statements-of-reasons file (none of its columns is one of the dump's "
+                f"{', '.join(self.m.required)}); nothing was written"
+            )
+
     # -------------------------------------------------------------------------------- one chunk
 
     def map(self, source: str, t: pa.Table, first_row: int, file: int = 0) -> pa.Table | None:
@@ -374,6 +385,7 @@ class Mapper:
         ``first_row``: the file row of the chunk's first statement; ``file``: the index of its input file."""
         m = self.m
         if not self.sources or self.sources[-1].name != source:
+            self.check_columns(source, t.column_names)
             variant = "full" if "decision_facts" in t.column_names else "light"
             self.sources.append(SourceStats(source, variant, file))
         stats = self.sources[-1]

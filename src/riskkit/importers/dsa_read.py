@@ -30,6 +30,13 @@ from riskkit.exceptions import ParameterError, RiskkitError
 WHOLE_FILE_BYTES = 256 << 20
 BLOCK_BYTES = 1 << 20
 SKIPPED_SUFFIXES = (".sha1",)
+#: Zip limits, checked on every member's declared sizes before it is opened (Python's zipfile never inflates a
+#: member past its declared size): a member may inflate to at most MAX_ZIP_RATIO times its compressed size (dump
+#: CSV compresses about 10-20 times), an inner zip — read into memory — to at most MAX_INNER_ZIP_BYTES, and zips
+#: nest at most MAX_ZIP_DEPTH deep (the dump is a zip of zips).
+MAX_ZIP_RATIO = 200
+MAX_INNER_ZIP_BYTES = 2 << 30
+MAX_ZIP_DEPTH = 2
 READABLE_SUFFIXES = (".csv", ".zip", ".parquet")
 
 
@@ -115,13 +122,19 @@ def tables(
         except zipfile.BadZipFile as exc:
             raise DsaImportError(f"{path.name}: not a readable zip file ({exc})") from None
         with zf:
-            yield from _zip(path.name, zf, rows, skipped, columns, sources)
+            yield from _zip(path.name, zf, rows, skipped, columns, sources, depth=1)
     else:
         yield from _parquet(path, rows, columns)
 
 
 def _zip(
-    name: str, zf: zipfile.ZipFile, rows: int, skipped: list[str], columns, sources: set[str] | None = None
+    name: str,
+    zf: zipfile.ZipFile,
+    rows: int,
+    skipped: list[str],
+    columns,
+    sources: set[str] | None = None,
+    depth: int = 1,
 ) -> Iterator[tuple[str, pa.Table, int]]:
     for info in sorted(zf.infolist(), key=lambda i: i.filename):
         member, lower = info.filename, info.filename.lower()
@@ -130,6 +143,8 @@ def _zip(
         where = f"{name}/{member}"
         if sources is not None and where not in sources and not any(s.startswith(where + "/") for s in sources):
             continue
+        if lower.endswith((".zip", ".csv")):
+            check_zip_member(where, info, depth)
         if lower.endswith(".zip"):
             # an inner zip holds at most a million statements (the dump format); read whole, then its CSV chunks
             with zf.open(info) as inner:
@@ -139,11 +154,29 @@ def _zip(
             except zipfile.BadZipFile as exc:
                 raise DsaImportError(f"{where}: not a readable zip file ({exc})") from None
             with inner_zip:
-                yield from _zip(where, inner_zip, rows, skipped, columns, sources)
+                yield from _zip(where, inner_zip, rows, skipped, columns, sources, depth + 1)
         elif lower.endswith(".csv"):
             yield from _csv(where, lambda info=info: zf.open(info), info.file_size, rows, columns, member=True)
         else:
             skipped.append(where)
+
+
+def check_zip_member(where: str, info: zipfile.ZipInfo, depth: int) -> None:
+    """Refuse a member that would inflate past the stated limits (a zip bomb), before a byte of it is read."""
+    size, packed = info.file_size, max(info.compress_size, 1)
+    limit = "; nothing was written (limits: riskkit.importers.dsa_read.MAX_ZIP_RATIO / MAX_INNER_ZIP_BYTES)"
+    if size > (1 << 20) and size > MAX_ZIP_RATIO * packed:
+        raise DsaImportError(
+            f"{where}: would inflate from {packed:,} to {size:,} bytes, more than {MAX_ZIP_RATIO} times its "
+            f"compressed size (a zip bomb?){limit}"
+        )
+    if where.lower().endswith(".zip"):
+        if depth >= MAX_ZIP_DEPTH:
+            raise DsaImportError(f"{where}: zips nested deeper than a dump's zip of zips{limit}")
+        if size > MAX_INNER_ZIP_BYTES:
+            raise DsaImportError(
+                f"{where}: an inner zip of {size:,} bytes, more than the {MAX_INNER_ZIP_BYTES:,} read into memory{limit}"
+            )
 
 
 def _header(name: str, opener: Callable[[], IO[bytes]]) -> list[str]:

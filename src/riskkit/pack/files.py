@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import codecs
+import csv
 import re
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from riskkit import schema
 from riskkit.exceptions import RiskkitError
-from riskkit.pack.columns import typed_frame
+from riskkit.pack.columns import check_header, typed_frame
 from riskkit.pack.model import DATAPACK_YAML, PackMeta
 from riskkit.pack.problems import FileContext, Problem, ValidationReport
 
@@ -63,7 +66,7 @@ def locate_tables(path: Path, meta: PackMeta, report: ValidationReport) -> dict[
                     expected="one file per table, or name the one to use under tables:",
                 )
             )
-        elif candidates:
+        elif candidates and inside_folder(path, candidates[0], report):
             found[t.name] = candidates[0]
     return found
 
@@ -86,9 +89,40 @@ def locate_audits(path: Path, meta: PackMeta, report: ValidationReport) -> dict[
                 found[str(name)] = file
         return found
     folder = path / "audits"
-    if not folder.is_dir():
+    if not folder.is_dir() or not inside_folder(path, folder, report):
         return {}
-    return {f.stem: f for f in sorted(folder.iterdir()) if f.suffix.lower() in AUDIT_EXTENSIONS and f.is_file()}
+    return {
+        f.stem: f
+        for f in sorted(folder.iterdir())
+        if f.suffix.lower() in AUDIT_EXTENSIONS and f.is_file() and inside_folder(path, f, report)
+    }
+
+
+def _leaves(pack: Path, file: Path) -> bool:
+    """True when ``file`` (a path inside ``pack`` as written) resolves outside it: a symlink leading out, or a loop."""
+    try:
+        file.resolve(strict=False).relative_to(pack.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return True
+    return False
+
+
+def inside_folder(pack: Path, file: Path, report: ValidationReport) -> bool:
+    """For a file riskkit finds by its default name (``actions.csv``, ``audits/*.csv``, ``datapack.yaml``): True
+    when it resolves inside the pack folder; otherwise an error naming the file, and False. Input is only ever
+    read from inside the pack: a symlink to ``/etc`` or to another team's pack is refused, never followed."""
+    if not _leaves(pack, file):
+        return True
+    report.add(
+        Problem(
+            "error",
+            "outside_pack",
+            file.relative_to(pack).as_posix(),
+            detail="a symlink that resolves outside the pack folder",
+            expected="the file or folder itself inside the pack folder (copy it in instead of linking to it)",
+        )
+    )
+    return False
 
 
 def inside_pack(pack: Path, rel: str, key: str, report: ValidationReport) -> Path | None:
@@ -100,12 +134,8 @@ def inside_pack(pack: Path, rel: str, key: str, report: ValidationReport) -> Pat
         reason = "an absolute path"
     elif ".." in candidate.parts:
         reason = "a path with '..'"
-    else:
-        try:
-            resolved = (pack / candidate).resolve()
-            resolved.relative_to(pack.resolve())
-        except (ValueError, OSError, RuntimeError):
-            reason = "a path that resolves outside the pack folder (a symlink?)"
+    elif _leaves(pack, pack / candidate):
+        reason = "a path that resolves outside the pack folder (a symlink?)"
     if reason:
         report.add(
             Problem(
@@ -180,26 +210,42 @@ def _check_utf8_file(file: Path, rel: str, report: ValidationReport) -> bool:
 def read_table(
     path: Path, file: Path, table: schema.Table, report: ValidationReport, tz: ZoneInfo | None, as_of: pd.Timestamp
 ) -> pd.DataFrame | None:
+    """The file as a typed frame (see :func:`~riskkit.pack.columns.typed_frame`), or None when it is unusable.
+
+    The header is checked as written, before the data is read (a reader would rename a repeated column)."""
     rel = file.relative_to(path).as_posix()
     suffix = file.suffix.lower()
     ctx = FileContext(report, rel, 2 if suffix in (".csv", ".xlsx") else 1, tz, as_of)
     known = set(table.column_names)
     projected = len(table.columns) < len(schema.TABLES[table.name].columns)
+    header_row = None if suffix == ".parquet" else 1
     try:
         if suffix == ".parquet":
             import pyarrow.parquet as pq
 
             names = pq.read_schema(file).names
+            header = [c for c in names if c in known] if projected else names
+            if not check_header(header, table, ctx, header_row):
+                return None
             arrow = pq.read_table(file, columns=[c for c in names if c in known])
+            ctx.nan_cells.update(_nan_cells(arrow))
             raw = arrow.to_pandas(split_blocks=True, self_destruct=True)  # halves the conversion peak
             del arrow
-            header = [c for c in names if c in known] if projected else names
         elif suffix == ".xlsx":
-            raw = pd.read_excel(file, dtype=str, keep_default_na=False, engine="openpyxl")
-            raw = raw.fillna("")
-            header = [str(c) for c in raw.columns]
+            sheet = pd.read_excel(file, dtype=str, keep_default_na=False, engine="openpyxl", header=None)
+            sheet = sheet.fillna("")
+            header = [str(c) for c in sheet.iloc[0]] if len(sheet) else []
+            if not check_header(header, table, ctx, header_row):
+                return None
+            raw = sheet.iloc[1:].reset_index(drop=True)
+            raw.columns = header
         else:
             if not _check_utf8_file(file, rel, report):
+                return None
+            header = _csv_header(file)
+            if header is not None and not check_header(
+                [h for h in header if h.strip() in known] if projected else header, table, ctx, header_row
+            ):
                 return None
             raw = pd.read_csv(
                 file,
@@ -209,7 +255,9 @@ def read_table(
                 encoding="utf-8-sig",
                 usecols=(lambda c: c.strip() in known) if projected else None,
             )
-            header = list(raw.columns)
+            if header is None:
+                header = list(raw.columns)
+                check_header(header, table, ctx, header_row)
     except RiskkitError:
         raise
     except Exception as exc:  # pandas / pyarrow / openpyxl raise many types for unreadable files
@@ -219,7 +267,27 @@ def read_table(
         report.add(Problem("error", "malformed_file", rel, row=row, detail=detail, expected=expected))
         return None
 
-    return typed_frame(raw, header, table, ctx, header_row=None if suffix == ".parquet" else 1)
+    return typed_frame(raw, header, table, ctx, header_row=header_row, header_checked=True)
+
+
+def _csv_header(file: Path) -> list[str] | None:
+    """The first record of a CSV file as written (None for an empty file: the reader reports it)."""
+    with file.open(encoding="utf-8-sig", newline="") as fh:
+        return next(csv.reader(fh), None)
+
+
+def _nan_cells(arrow: Any) -> dict[str, np.ndarray]:
+    """Per floating-point column of an Arrow table, where it holds NaN (as opposed to null), when it does."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = {}
+    for name, column in zip(arrow.column_names, arrow.columns, strict=True):
+        if pa.types.is_floating(column.type):
+            mask = pc.fill_null(pc.is_nan(column), False).to_numpy(zero_copy_only=False)
+            if mask.any():
+                out[name] = mask
+    return out
 
 
 def _first_line(exc: Exception) -> str:

@@ -1,12 +1,14 @@
 """The schema of datapack.yaml: every key typed and range-checked, unknown keys refused, messages naming the key.
 
 One pydantic model per block. Strict types (``licence_id: 5`` is not a text, ``contract: true`` is not 1), dates
-as YYYY-MM-DD, clocks' hours in (0, 8784], every name non-empty. Problems are reported with the dotted key
-(``high_risk_periods[1].start``), the value and what was expected.
+as YYYY-MM-DD within the supported years, clocks' hours in (0, 8784], numbers finite, every name non-empty and
+free of control characters. Problems are reported with the dotted key as written in the file
+(``high_risk_periods[1].start``, ``risk_overrides.R-csam-live.likelihood``), the value and what was expected.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -23,10 +25,41 @@ from pydantic import (
 )
 
 from riskkit import schema
+from riskkit.cycles import FIRST_YEAR, LAST_YEAR
 from riskkit.library.models import Confidence, Date, HarmKey, Operator, ProviderType, ServiceType
+from riskkit.terminal import has_controls
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-RelativeFile = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+def _one_line(value: str) -> str:
+    """A name or id: no control characters (a terminal escape or a line break inside a name is never intended)."""
+    if has_controls(value):
+        raise ValueError("one line of text without control characters (terminal escapes, line breaks)")
+    return value
+
+
+def _paragraph(value: str) -> str:
+    """Free text may span lines and hold tabs, but no other control character."""
+    if has_controls(value.replace("\n", "").replace("\t", "").replace("\r", "")):
+        raise ValueError("text without control characters other than line breaks and tabs")
+    return value
+
+
+def _supported_date(value: date) -> date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"a date between {FIRST_YEAR}-01-01 and {LAST_YEAR}-12-31 (got {value.isoformat()})")
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_one_line)]
+Paragraph = Annotated[str, AfterValidator(_paragraph)]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), AfterValidator(_paragraph)
+]
+PackDate = Annotated[Date, AfterValidator(_supported_date)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+RelativeFile = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), AfterValidator(_one_line)
+]
 TableName = Literal[tuple(t for t in schema.TABLES if t != "audits")]  # type: ignore[valid-type]
 AuditName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 MAX_CLOCK_HOURS = 24 * 366
@@ -40,30 +73,30 @@ class Platform(Block):
     name: Text
     service_type: ServiceType
     licence_id: Text | None = None
-    description: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    description: Annotated[str, StringConstraints(max_length=2000), AfterValidator(_paragraph)] | None = None
 
 
 class SlaOverride(Block):
-    hours: Annotated[float, Field(gt=0, le=MAX_CLOCK_HOURS)] | None = None
+    hours: Annotated[float, Field(gt=0, le=MAX_CLOCK_HOURS, allow_inf_nan=False)] | None = None
     source: Text | None = None
     confidence: Confidence = "U"
-    notes: str | None = None
+    notes: Paragraph | None = None
 
 
 class TargetOverride(Block):
-    value: float | None = None
+    value: Finite | None = None
     operator: Operator | None = None
     source: Text
     confidence: Confidence = "U"
-    notes: str | None = None
+    notes: Paragraph | None = None
 
 
 class HighRiskPeriod(Block):
     name: Text
-    start: Date
-    end: Date
+    start: PackDate
+    end: PackDate
     categories: list[HarmKey] = Field(default_factory=lambda: list(schema.HARM_CATEGORIES), min_length=1)
-    source: str = ""
+    source: Paragraph = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> HighRiskPeriod:
@@ -75,8 +108,8 @@ class HighRiskPeriod(Block):
 class Person(Block):
     name: Text
     role: Text
-    qualification: str | None = None
-    date: Date | None = None
+    qualification: Text | None = None
+    date: PackDate | None = None
 
 
 class SignOff(Block):
@@ -93,7 +126,7 @@ class RiskOverride(Block):
     likelihood: Annotated[int, Field(ge=1, le=5)] | None = None
     severity: Annotated[int, Field(ge=1, le=5)] | None = None
     response: Literal["reduce", "monitor", "accept", "avoid", "transfer"] | None = None
-    justification: Text
+    justification: LongText
     by: Text
 
 
@@ -165,11 +198,20 @@ class DatapackYaml(Block):
     generator: dict[str, Any] | None = None  # written by riskkit sample
     import_: dict[str, Any] | None = Field(default=None, alias="import")  # written by riskkit import
 
+    @field_validator("contract", mode="before")
+    @classmethod
+    def _contract(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # True == 1 in Python: a Literal[1] alone would accept it
+            raise ValueError(f"the data-contract version, a whole number: {schema.CONTRACT_VERSION}")
+        return value
+
     @field_validator("as_of", mode="before")
     @classmethod
     def _as_of(cls, value: Any) -> Any:
         if isinstance(value, date) and not isinstance(value, datetime):
             raise ValueError("give a time with an offset, e.g. 2026-07-10T09:00:00+08:00, not only a date")
+        if value is not None and not isinstance(value, (str, datetime)):
+            raise ValueError("a time with an offset, e.g. 2026-07-10T09:00:00+08:00 (quoted or not)")
         return value
 
     @field_validator("surfaces")
@@ -181,27 +223,58 @@ class DatapackYaml(Block):
 
 
 def problems(raw: Any) -> tuple[DatapackYaml | None, list[tuple[str, str, str]]]:
-    """The typed datapack.yaml, or None with (key, value, expected) for every problem."""
+    """The typed datapack.yaml, or None with (key, value, expected) for every problem, one per key."""
     if not isinstance(raw, dict):
         return None, [("", type(raw).__name__, "a mapping of keys (platform:, tables:…)")]
     try:
         return DatapackYaml.model_validate(raw), []
     except ValidationError as exc:
-        out = []
+        merged: dict[str, tuple[str, list[str]]] = {}
         for err in exc.errors(include_url=False):
-            loc = [p for p in err["loc"] if isinstance(p, int) or ("[" not in str(p) and not str(p)[:1].isupper())]
-            key = ""
-            for part in loc:
-                key += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+            key = _key(raw, err["loc"], missing=err["type"] == "missing")
             if err["type"] == "missing":
                 expected = "this key (it is required)"
             elif err["type"] == "extra_forbidden":
                 expected = "no such key: check its spelling (see `riskkit schema` for the keys of datapack.yaml)"
             else:
-                expected = str(err["msg"]).removeprefix("Value error, ")
+                expected = _plain(str(err["msg"]).removeprefix("Value error, "))
             value = "" if err["type"] == "missing" else _short(err.get("input"))
-            out.append((key.replace("import_", "import"), value, expected))
-        return None, out
+            seen = merged.setdefault(key, (value, []))
+            if expected not in seen[1]:
+                seen[1].append(expected)
+        return None, [(key, value, " or ".join(expected)) for key, (value, expected) in merged.items()]
+
+
+#: pydantic's wording → what a person editing datapack.yaml needs to read.
+_PLAIN = {
+    "Input should be a valid date": " written YYYY-MM-DD",
+    "Input should be a valid list": " ([a, b], or one '- item' per line)",
+    "Input should be a valid dictionary": " (key: value, one per line)",
+}
+
+
+def _plain(message: str) -> str:
+    message = re.sub(r" or instance of \w+$", "", message)
+    return message + _PLAIN.get(message, "")
+
+
+def _key(raw: Any, loc: tuple[Any, ...], *, missing: bool) -> str:
+    """The dotted key of an error as the file spells it (``risk_overrides.R-csam-live.likelihood``).
+
+    pydantic's location mixes the file's keys with the names of union members (``as_of.datetime``); walking the
+    raw document alongside keeps only what is really in the file (and, for a missing key, the key itself)."""
+    key, node = "", raw
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            key, node = f"{key}[{part + 1}]", node[part]
+        elif isinstance(node, dict) and part in node:
+            key, node = (f"{key}.{part}" if key else str(part)), node[part]
+        elif isinstance(node, dict) and part == "import_" and "import" in node:
+            key, node = (f"{key}.import" if key else "import"), node["import"]
+        elif missing and last:
+            key = f"{key}.{part}" if key else str(part)
+    return key
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -11,10 +11,12 @@ import pandas as pd
 import yaml
 
 from riskkit import safe_yaml
+from riskkit.cycles import FIRST_YEAR, LAST_YEAR, check_supported
+from riskkit.exceptions import CycleError
 from riskkit.library import Library
 from riskkit.library.policy import override_problems
 from riskkit.pack import manifest
-from riskkit.pack.files import NotUtf8, decode_text
+from riskkit.pack.files import NotUtf8, decode_text, inside_folder
 from riskkit.pack.model import DATAPACK_YAML, HighRiskPeriod, PackMeta
 from riskkit.pack.problems import Problem, ValidationReport
 
@@ -30,6 +32,8 @@ def read_meta(path: Path, report: ValidationReport, as_of: str | datetime | None
                 expected="datapack.yaml naming the platform (see README, 'The data contract')",
             )
         )
+        return None
+    if not inside_folder(path, file, report):
         return None
     try:
         raw = safe_yaml.load(decode_text(file, report) or "") or {}
@@ -77,7 +81,10 @@ def parse_meta(raw: Any, report: ValidationReport, as_of: str | datetime | None,
             if timezone is None:
                 raise ValueError("naive")
             as_of_ts = as_of_ts.tz_localize(ZoneInfo(timezone))
-        as_of_ts = as_of_ts.tz_convert("UTC")
+        as_of_ts = check_supported(as_of_ts.tz_convert("UTC"), "as_of")
+    except CycleError:
+        bad("as_of", stamp, f"a time between {FIRST_YEAR} and {LAST_YEAR} (the years riskkit supports)")
+        as_of_ts = pd.Timestamp.now(tz="UTC")
     except (ValueError, TypeError, OverflowError):
         bad("as_of", stamp, "an ISO 8601 timestamp with offset, e.g. 2026-07-10T09:00:00+08:00")
         as_of_ts = pd.Timestamp.now(tz="UTC")

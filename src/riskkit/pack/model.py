@@ -89,3 +89,12 @@ class DataPack:
     @property
     def actions(self) -> pd.DataFrame:
         return self.tables["actions"]
+
+    def data_start(self) -> pd.Timestamp | None:
+        """The first instant of the actions (by the column that puts an action in a cycle), None when unknown."""
+        actions = self.tables.get("actions")
+        column = self.meta.cohort_column
+        if actions is None or column not in actions.columns:
+            return None
+        first = actions[column].min()
+        return None if pd.isna(first) else first

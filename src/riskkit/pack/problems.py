@@ -12,20 +12,25 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from riskkit.terminal import printable
+
 Severity = Literal["error", "warning", "info"]
 
 #: Stable problem kinds, in the order reports list them, with a one-line meaning.
 KINDS: dict[str, str] = {
     "missing_file": "a file the pack needs or names does not exist",
+    "outside_pack": "a file of the pack is a symlink that resolves outside the pack folder (never read)",
     "datapack_yaml": "datapack.yaml is malformed or has an invalid value",
     "missing_table": "the required actions table is missing",
     "not_available": "an optional table is absent, so what it enables cannot be assessed",
     "encoding": "the file is not UTF-8 text",
     "malformed_file": "the file cannot be read as a table",
     "empty_table": "the table has a header but no rows",
+    "duplicate_column": "a column appears twice (names differing only in case or spaces are the same column)",
     "missing_column": "a required column is missing",
     "unknown_column": "a column the contract does not know (ignored)",
     "empty_value": "a required cell is empty",
+    "wrong_type": "a column's stored type cannot hold what the contract expects (e.g. integers as timestamps)",
     "unparseable": "a value cannot be read as the column's type",
     "naive_timestamp": "a timestamp without offset and no timezone declared in datapack.yaml",
     "enum": "a value outside the allowed set",
@@ -35,6 +40,7 @@ KINDS: dict[str, str] = {
     "dangling_reference": "a reference to a row that does not exist in the other table",
     "time_order": "a later step happens before an earlier one",
     "future_timestamp": "a timestamp after the pack's as-of date",
+    "too_early": "a date or time before 2000 (a placeholder or a unit mistake?)",
     "inferred": "a setting riskkit inferred from the data (state it in datapack.yaml to be explicit)",
     "projection": "only some columns of a table were read (a computation asked for them)",
 }
@@ -70,7 +76,7 @@ class Problem:
             text += f": {self.detail}" if self.value is None else f" ({self.detail})"
         if self.expected:
             text += f" — expected {self.expected}"
-        return text
+        return printable(text, keep_newlines=False)
 
 
 def _show(value: str, limit: int = 80) -> str:
@@ -138,13 +144,14 @@ class ValidationReport:
 
     def summary_line(self) -> str:
         state = "valid" if self.ok else "INVALID"
-        return f"data pack {self.pack}: {state} — {self.errors} error(s), {self.warnings} warning(s)"
+        pack = printable(str(self.pack), keep_newlines=False)
+        return f"data pack {pack}: {state} — {self.errors} error(s), {self.warnings} warning(s)"
 
     def format(self, max_per_kind: int = 10) -> str:
         """The report as text: errors first, at most ``max_per_kind`` examples per kind, with totals."""
         lines = [self.summary_line()]
         if self.rows:
-            lines.append("rows read: " + ", ".join(f"{f} {n:,}" for f, n in self.rows.items()))
+            lines.append("rows read: " + printable(", ".join(f"{f} {n:,}" for f, n in self.rows.items())))
         for severity in ("error", "warning", "info"):
             for kind in KINDS:
                 total = self.totals.get((severity, kind), 0)
@@ -182,6 +189,7 @@ class FileContext:
     row_offset: int  # add to a 0-based record index to get the row as the file shows it
     tz: ZoneInfo | None
     as_of: pd.Timestamp
+    nan_cells: dict[str, np.ndarray] = field(default_factory=dict)  # Parquet float NaN (not null) per column
 
     @property
     def text_input(self) -> bool:

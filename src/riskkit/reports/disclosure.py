@@ -36,8 +36,9 @@ class DisclosureError(RiskkitError):
     """A public table would publish something the disclosure rules forbid."""
 
 
-def vocabulary(library: Library) -> frozenset[str]:
-    """Every text a public table may contain: riskkit's labels and enums, never data."""
+def vocabulary(library: Library, sla_overrides: Mapping[str, Any] | None = None) -> frozenset[str]:
+    """Every text a public table may contain: riskkit's labels and enums, never data. A pack's ``sla_overrides``
+    change only the hours in riskkit's own clock labels (a checked number), so those labels are riskkit's too."""
     from riskkit.reports.wording import load_wording
 
     words: set[str] = {ALL, "all categories", "total", "<", WITHHELD, "yes", "no", ""}
@@ -47,7 +48,7 @@ def vocabulary(library: Library) -> frozenset[str]:
     for t in schema.TABLES.values():
         for c in t.columns:
             words.update(c.enum or ())
-    for m in registry(library).values():
+    for m in [*registry(library).values(), *registry(library, sla_overrides).values()]:
         words |= {m.id, m.label_en, m.label_ms, m.unit}
     for fw in library.frameworks.values():
         for entries in fw.sections().values():
@@ -64,10 +65,12 @@ class Disclosure:
     vocabulary: frozenset[str] = field(repr=False)
 
     @classmethod
-    def for_library(cls, library: Library, threshold: int = DEFAULT_THRESHOLD) -> Disclosure:
+    def for_library(
+        cls, library: Library, threshold: int = DEFAULT_THRESHOLD, sla_overrides: Mapping[str, Any] | None = None
+    ) -> Disclosure:
         if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
             raise ParameterError(f"the disclosure threshold must be a whole number of at least 1, got {threshold!r}")
-        return cls(threshold, vocabulary(library))
+        return cls(threshold, vocabulary(library, sla_overrides))
 
 
 @dataclass
