@@ -164,7 +164,11 @@ def test_onsa_obligations_cover_the_provider_duties(lib):
     assert "onsa.s24" not in refs
     rows = frame.set_index("ref_id")
     assert rows.loc["onsa.s13", "section"] == "13" and rows.loc["onsa.s13", "confidence"] == "A"
-    assert rows.loc["onsa.s16", "confidence"] == "U" and rows.loc["onsa.s17", "confidence"] == "U"
+    # December 2026 corrections: s.16/17 content secondary (Bill, MCMC 1 Jan 2026), s.19 only its heading read
+    assert rows.loc["onsa.s16", "confidence"] == "S" and rows.loc["onsa.s17", "confidence"] == "S"
+    assert rows.loc["onsa.s19", "confidence"] == "U"
+    assert {"onsa.s26", "onsa.s27", "onsa.s30_5", "onsa.s37", "onsa.s61"} <= refs
+    assert (rows.loc[["onsa.s26", "onsa.s27", "onsa.s30_5", "onsa.s37", "onsa.s61"], "confidence"] == "A").all()
 
 
 def test_every_obligation_is_covered_and_bilingual(lib):

@@ -27,7 +27,7 @@ def test_the_executive_summary_counts_equal_the_register(sample_result):
     register = sample_result["obligations"]["status"].value_counts()
     for status, n in counts.items():
         assert n == register.get(status, 0)
-    assert counts.sum() == len(sample_result["obligations"]) == 64
+    assert counts.sum() == len(sample_result["obligations"]) == 75
     not_met = sample_result["summary.not_met"]
     listed = sample_result["obligations"]
     assert set(not_met["obligation"]) == set(listed[listed["status"] == "not_met"]["obligation"])

@@ -80,6 +80,28 @@ def _references(lib: Library, fw: Header, path: Path, problems: list[str]) -> No
             for ref in ob.implements:
                 if why := dangling(lib, ref):
                     problems.append(f"{path}: entry {ob.ref_id!r}: field 'implements': {ref!r}: {why}")
+        obligations = {ob.ref_id for ob in fw.obligations}
+        for d in fw.dates:
+            if d.obligation not in obligations:
+                problems.append(
+                    f"{path}: entry {d.ref_id!r}: field 'obligation': {d.obligation!r} is not an obligation of {fw.id!r}"
+                )
+            if d.anchor in ("in_force", "published") and getattr(fw, d.anchor) is None:
+                problems.append(f"{path}: entry {d.ref_id!r}: field 'anchor': {fw.id!r} has no {d.anchor} date")
+        with_basis = [ob.ref_id for ob in fw.obligations if ob.basis is not None]
+        if with_basis:
+            for ob in fw.obligations:
+                if ob.basis is None:
+                    problems.append(
+                        f"{path}: entry {ob.ref_id!r}: field 'basis': missing (other obligations of {fw.id!r} say "
+                        "whether the draft or the final text attests them; say it for every one)"
+                    )
+        for ob in fw.obligations:
+            if ob.in_force is not None and fw.in_force is not None and ob.in_force < fw.in_force:
+                problems.append(
+                    f"{path}: entry {ob.ref_id!r}: field 'in_force': {ob.in_force} is before the instrument's "
+                    f"in_force {fw.in_force}"
+                )
         for h in fw.harms:
             for key in ("renamed_to", "renamed_from"):
                 value = getattr(h, key)

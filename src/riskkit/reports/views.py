@@ -343,7 +343,7 @@ def obligations_view(result: CycleResult, instruments: Sequence[str] | None = No
             "trend": t["trend"].map(
                 lambda v: {"new": "first assessed", "better": "better", "worse": "worse"}.get(v, v)
             ),
-            "confidence": t["confidence"],
+            "confidence": _confidence_text(t),
         }
     )
     return View(
@@ -364,6 +364,12 @@ def obligations_view(result: CycleResult, instruments: Sequence[str] | None = No
         scope_text(result),
         classes={"status": "rk-ob-"},
     )
+
+
+def _confidence_text(t: pd.DataFrame) -> pd.Series:
+    """``S`` or ``S (draft text only)``: a duty reported only for a draft of its instrument says so."""
+    basis = t["basis"] if "basis" in t.columns else pd.Series("", index=t.index)
+    return t["confidence"] + basis.map(lambda b: " (draft text only)" if b == "draft" else "")
 
 
 def harm_handling(result: CycleResult) -> View:
