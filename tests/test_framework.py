@@ -300,7 +300,7 @@ def test_extra_replaces_packaged_framework(tmp_path):
     lib = load_library([variant(tmp_path, "sla-policy", bump)])
     assert lib.versions()["sla-policy"] == "1.1.0"
     assert lib.sla_policy().clock("onsa.report_ack_1h").hours == 3.0
-    assert load_library().versions()["sla-policy"] == "1.0.0"
+    assert load_library().versions()["sla-policy"] == "1.1.0"
     assert lib.describe().set_index("id").loc["sla-policy", "origin"] == "custom"
     assert lib.describe().set_index("id").loc["onsa-2025", "origin"] == "packaged"
 

@@ -197,6 +197,22 @@ def _clocks(lib: Library, problems: list[str]) -> None:
                 problems.append(f"{here}: field {key!r}: {col!r} is not a timestamp column of table {table.name!r}")
         if c.stop_actions is not None and "action" not in table.column_names:
             problems.append(f"{here}: field 'stop_actions': table {table.name!r} has no 'action' column")
+    seen: dict[str, str] = {}
+    for d in fw.request_deadlines:
+        here = f"{path}: entry {d.ref_id!r}"
+        if d.instrument not in lib.frameworks:
+            problems.append(f"{here}: field 'instrument': {d.instrument!r} is not a loaded framework")
+        if d.implements and (why := dangling(lib, d.implements)):
+            problems.append(f"{here}: field 'implements': {d.implements!r}: {why}")
+        table = schema.TABLES[d.table]
+        for key in ("start", "deadline", "stop"):
+            col = getattr(d, key)
+            if col not in table.column_names or table.column(col).kind != "timestamp":
+                problems.append(f"{here}: field {key!r}: {col!r} is not a timestamp column of table {table.name!r}")
+        for kind in d.kinds:
+            if kind in seen:
+                problems.append(f"{here}: field 'kinds': {kind!r} is already judged by {seen[kind]!r}")
+            seen.setdefault(kind, d.ref_id)
 
 
 def _thresholds(lib: Library, problems: list[str]) -> None:
@@ -246,6 +262,10 @@ def _targets(lib: Library, problems: list[str]) -> None:
     for t in lib.targets:
         if t.metric not in registered:
             problems.append(f"{path}: entry {t.ref_id!r}: field 'metric': {t.metric!r} is not a registered metric")
+        if t.dimension == "kind" and t.level not in schema.REQUEST_KINDS:
+            problems.append(
+                f"{path}: entry {t.ref_id!r}: field 'level': {t.level!r} is not a request kind of the data contract"
+            )
         for ref in t.answers:
             if why := dangling(lib, ref):
                 problems.append(f"{path}: entry {t.ref_id!r}: field 'answers': {ref!r}: {why}")

@@ -314,11 +314,32 @@ class ClockEntry(Entry):
     also_reported_by: str | None = None
 
 
+class RequestDeadline(Entry):
+    """A deadline an authority request states itself: the ONSA provisions that give "the period specified" in an
+    instruction, direction or notice. Requests of ``kinds`` are judged from ``start`` to ``stop`` against the row's
+    own ``deadline`` column (no fixed number of hours)."""
+
+    instrument: NonEmpty
+    implements: str | None = None
+    provision: str = ""
+    kinds: list[Literal[schema.REQUEST_KINDS]] = Field(min_length=1)  # type: ignore[valid-type]
+    table: Literal["authority_requests"] = "authority_requests"
+    start: NonEmpty = "received_at"
+    deadline: NonEmpty = "due_at"
+    stop: NonEmpty = "responded_at"
+
+
 class SlaPolicyFramework(Header):
-    """``kind: sla_policy`` — the response clocks."""
+    """``kind: sla_policy`` — the response clocks, and the requests that carry their own deadline."""
 
     kind: Literal["sla_policy"]
     clocks: list[ClockEntry] = Field(min_length=1)
+    request_deadlines: list[RequestDeadline] = Field(default_factory=list)
+
+    def deadline_kinds(self) -> tuple[str, ...]:
+        """Request kinds judged against their stated deadline, in the data contract's order."""
+        kinds = {k for d in self.request_deadlines for k in d.kinds}
+        return tuple(k for k in schema.REQUEST_KINDS if k in kinds)
 
 
 class Threshold(Entry):
@@ -826,6 +847,8 @@ class Target(Entry):
 
     metric: NonEmpty
     category: HarmKey | Literal["all"] = "all"
+    dimension: str | None = None
+    level: str | None = None
     operator: Operator | None = None
     value: float | None
     no_number: str | None = None
@@ -833,6 +856,8 @@ class Target(Entry):
 
     @model_validator(mode="after")
     def _number_or_reason(self) -> Target:
+        if (self.dimension is None) != (self.level is None):
+            raise ValueError("give dimension and level together")
         if self.value is None and not (self.no_number or "").strip():
             raise ValueError("a target without a value must say why in no_number")
         if self.value is not None and self.operator is None:

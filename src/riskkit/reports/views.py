@@ -159,7 +159,7 @@ def metric_section(result: CycleResult, table: str, title: str, scope: str = "ma
         measure = _metric_label(result, r["metric"])
         if r.get("level"):
             measure += f" — {label_of(result, 'level', r['level'])}"
-        target = targets.get(r["metric"])
+        target = targets.get((r["metric"], r.get("dimension") or "", r.get("level") or ""))
         rows.append(
             {
                 "measure": measure,
@@ -203,9 +203,15 @@ def _interval(row: dict[str, Any], kind: str) -> str:
     return f"{fmt(lo, kind)} – {fmt(hi, kind)}"
 
 
-def _targets_by_metric(result: CycleResult) -> dict[str, dict[str, Any]]:
+def _targets_by_metric(result: CycleResult) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(metric, dimension, level) -> the all-harms target of that row (results saved before targets had a
+    dimension read as none)."""
     t = result["targets"]
-    return {r["metric"]: r for r in t.to_dict("records") if r["category"] == "all"}
+    return {
+        (r["metric"], r.get("dimension") or "", r.get("level") or ""): r
+        for r in t.to_dict("records")
+        if r["category"] == "all"
+    }
 
 
 def _target_text(target: dict[str, Any] | None, kind: str) -> str:
