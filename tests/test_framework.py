@@ -274,7 +274,7 @@ def test_dsa_categories_v1_and_v2(lib):
 def test_framework_accessors_are_typed(lib):
     onsa = lib.get("onsa-2025")
     assert onsa.kind == "instrument" and onsa.name.ms.startswith("Akta")
-    assert list(onsa.sections()) == ["harms", "obligations"]
+    assert list(onsa.sections()) == ["harms", "obligations", "dates"]
     assert onsa.source and lib.paths["onsa-2025"].name == "onsa-2025.yaml"
     assert onsa.find("onsa.s18").summary.get("ms")
     assert onsa.find("onsa.s99") is None

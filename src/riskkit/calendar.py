@@ -154,7 +154,8 @@ def build(
             when = rule_date(rule, fw)
             if when is not None and not first <= when <= last:
                 continue
-            detail = titles.get(rule.obligation, rule.obligation) + (f" — {rule.notes}" if rule.notes else "")
+            what = name if rule.event in ("in_force", "consultation_closes") else titles.get(rule.obligation, "")
+            detail = what + (f" — {rule.notes}" if rule.notes else "")
             rows.append({**base, "date": when, "title": rule.label.en, "detail": " ".join(detail.split())})
         for ob in fw.obligations:
             if ob.pending:
@@ -213,7 +214,8 @@ def _dsa_rows(library: Library, provider_type: str | None, first: date, last: da
     rows = []
     start = first - relativedelta(months=tier.publish_within_months)  # periods whose deadline falls in the range
     for end in period_ends(tier.cadence, start, last):
-        due = end + timedelta(days=1) + relativedelta(months=tier.publish_within_months) - timedelta(days=1)
+        # "within two months of the end": 30 Jun -> 30 Aug, 31 Dec -> 28 (29) Feb - the earlier, safe reading
+        due = end + relativedelta(months=tier.publish_within_months)
         if not first <= due <= last:
             continue
         label = _period_label(tier.cadence, end)

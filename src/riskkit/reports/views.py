@@ -378,6 +378,52 @@ def _confidence_text(t: pd.DataFrame) -> pd.Series:
     return t["confidence"] + basis.map(lambda b: " (draft text only)" if b == "draft" else "")
 
 
+def calendar_view(result: CycleResult, table: str = "calendar", title: str = "Compliance calendar") -> View:
+    """Dated duties (transition deadlines, report periods, EU DSA reports, reassessment triggers), then the duties
+    whose date is not yet set because their instrument is pending."""
+    from riskkit.calendar import EVENT_WORDS
+
+    t = result[table]
+    frame = pd.DataFrame(
+        {
+            "date": pd.to_datetime(pd.Series(list(t["date"]), index=t.index, dtype="object")),
+            "what": t["title"],
+            "kind": t["event"].map(lambda e: EVENT_WORDS.get(e, humanise(e))),
+            "instrument": t["instrument_name"],
+            "detail": t["detail"],
+            "status": t["status"],
+            "confidence": t["confidence"],
+        }
+    )
+    return View(
+        table.replace(".", "_"),
+        title,
+        frame,
+        [
+            Col("date", "Date (MYT)", "date"),
+            Col("what", "What"),
+            Col("kind", "Kind"),
+            Col("instrument", "Instrument"),
+            Col("detail", "Detail"),
+            Col("status", "Status"),
+            Col("confidence", "Source confidence"),
+        ],
+        f"Dates in Asia/Kuala_Lumpur, from the frameworks and the data pack as of {_as_of_text(result)}",
+        note="A duty whose instrument is not yet made has no date; it is listed last.",
+    )
+
+
+def coming_up(result: CycleResult) -> View:
+    """The executive summary's "coming up": what falls due in the next six months, then what is pending."""
+    return calendar_view(
+        result, "summary.coming_up", "Coming up: dated duties in the next six months, and pending ones"
+    )
+
+
+def _as_of_text(result: CycleResult) -> str:
+    return f"{pd.Timestamp(result.scalars['as_of']):%-d %b %Y}"
+
+
 def harm_handling(result: CycleResult) -> View:
     """Handling by harm: decisions, enforcement, proactive share, time to action and each clock's share."""
     t = result["mcmc.harm_handling"]
