@@ -410,3 +410,21 @@ def test_ics_is_deterministic_and_holds_every_dated_duty(lib):
     assert date(2026, 11, 30) in starts and date(2026, 8, 30) in starts
     assert b"DTSTART;VALUE=DATE:20261130" in first and b"DTSTAMP:20260710T010000Z" in first
     assert len({str(e["uid"]) for e in events}) == len(events)
+
+
+def test_calendar_views_read_in_plain_language_and_go_into_the_workbook(sample_result, tmp_path):
+    import openpyxl
+
+    from riskkit.reports import exports, views
+
+    for view in (views.coming_up(sample_result), views.calendar_view(sample_result)):
+        text = view.frame.drop(columns=["date"]).to_string()
+        for key in ("date.cpc", "onsa-2025", "cpc-2026:", "window_ends", "period_ends", "tier."):
+            assert key not in text, (view.title, key)
+    soon = views.coming_up(sample_result).frame
+    assert soon["date"].dropna().dt.date.tolist()[0] == date(2026, 11, 30)
+    assert soon["what"].iloc[-1].endswith("(pending)") and soon["status"].iloc[-1] == "date not yet set"
+    written = exports.write_exports(sample_result, tmp_path, {"run_id": "r", "run_started": "s"})
+    assert {"compliance_calendar.csv", "compliance_calendar.ics"} <= {p.name for p in written}
+    book = openpyxl.load_workbook(tmp_path / "mcmc_half_yearly_2026-H1.xlsx", read_only=True)
+    assert "Coming up in the next six" in book.sheetnames and "Compliance calendar" in book.sheetnames

@@ -415,9 +415,7 @@ def calendar_view(result: CycleResult, table: str = "calendar", title: str = "Co
 
 def coming_up(result: CycleResult) -> View:
     """The executive summary's "coming up": what falls due in the next six months, then what is pending."""
-    return calendar_view(
-        result, "summary.coming_up", "Coming up: dated duties in the next six months, and pending ones"
-    )
+    return calendar_view(result, "summary.coming_up", "Coming up in the next six months, then pending duties")
 
 
 def _as_of_text(result: CycleResult) -> str:
