@@ -45,10 +45,10 @@ def _copy_sample(tmp_path: Path) -> Path:
 
 def test_blank_questionnaire_lists_every_item_to_review(library):
     q = questionnaire("child_safety", "2026-H2", library=library)
-    assert len(q) == 30 and (q["status"] == "to_review").all()
+    assert len(q) == 33 and (q["status"] == "to_review").all()  # 30 items, then CS-AGE-06..08 (CPC transition)
     under16 = q.set_index("item_id").loc["CS-AGE-02"]
     assert under16["data_test"] == "under16_mau_last_month == 0" and under16["mandatory"] == "yes"
-    assert q.attrs["framework"] == "checklist-child-safety 1.0.0"
+    assert q.attrs["framework"] == "checklist-child-safety 1.1.0"
 
 
 def test_questionnaire_round_trip_generate_fill_validate_score(tmp_path, pack, metrics_h1, library):
@@ -110,7 +110,7 @@ def test_cli_questionnaire(tmp_path, capsys):
     assert (
         main(["questionnaire", "--audit", "child_safety", "--cycle", "2026-H2", "--out", str(tmp_path / "q.xlsx")]) == 0
     )
-    assert "30 items of checklist-child-safety" in capsys.readouterr().out
+    assert "33 items of checklist-child-safety" in capsys.readouterr().out
     assert main(["questionnaire", "--audit", "nope", "--cycle", "2026-H2", "--out", str(tmp_path / "x.csv")]) == 2
     assert "known: accessibility, child_safety, safety_by_design" in capsys.readouterr().err
 
@@ -150,7 +150,7 @@ def test_scores_exclude_na_and_show_median_and_minimum(child, library):
     maturity = pd.to_numeric(scored["maturity"]).dropna()
     assert child.overall["maturity_median"] == maturity.median()
     assert child.overall["maturity_min"] == maturity.min()
-    assert child.domains["items"].sum() == 30
+    assert child.domains["items"].sum() == 33
 
 
 def test_findings_for_mandatory_non_compliant_and_partial(child):
@@ -238,7 +238,7 @@ def test_exports(child, tmp_path):
 
 def test_the_evaluated_result_holds_the_same_audit(child, sample_result):
     view = notebook.audit(sample_result, "child_safety")
-    assert view.framework == child.framework == "checklist-child-safety 1.0.0"
+    assert view.framework == child.framework == "checklist-child-safety 1.1.0"
     for key in ("score", "compliant", "partial", "non_compliant", "not_applicable", "not_assessed"):
         assert view.overall[key] == pytest.approx(child.overall[key]), key
     assert view.findings["finding_id"].tolist() == child.findings["finding_id"].tolist()

@@ -68,6 +68,8 @@ KNOWN_METRICS = {
     "training_hours_per_moderator",
     "wellbeing_hours_per_moderator",
     "violating_view_rate",
+    "age_existing_on_pace",
+    "age_under16_full_window_share",
 }
 LIBRARY_FRAMEWORKS = {"mcmc-code-2024", "onsa-2025", "rmc-2026", "cpc-2026"}
 
@@ -638,4 +640,4 @@ def test_extra_checklist_replaces_the_packaged_one(tmp_path, lib):
     frame = items_of(custom, "child_safety")
     assert frame.loc["CS-AGE-03", "data_test_value"] == 0.99
     assert items_of(lib, "child_safety").loc["CS-AGE-03", "data_test_value"] == 0.95
-    assert lib.versions()[CS] == "1.0.0" and lib.describe().set_index("id").loc[CS, "origin"] == "packaged"
+    assert lib.versions()[CS] == "1.1.0" and lib.describe().set_index("id").loc[CS, "origin"] == "packaged"

@@ -58,7 +58,7 @@ def test_optional_tables_absent_are_reported_not_failed(tmp_path, library):
     path = make_pack(tmp_path / "p", drop=("users", "capacity", "reports", "appeals"))
     pack = load_datapack(path, library=library)
     assert pack.report.ok
-    assert set(pack.report.unavailable) == {"users", "capacity", "reports", "appeals"}
+    assert set(pack.report.unavailable) == {"users", "capacity", "reports", "appeals", "age_assurance"}
     assert pack.get("users") is None
     assert pack.not_available("users") == "not available (no `users` table)"
     with pytest.raises(TableNotAvailable, match="no `users` table"):

@@ -440,7 +440,9 @@ def test_orders_by_member_state_and_category(rows, report):
         state = {"GR": "EL"}.get(q["eu_member_state"], q["eu_member_state"])
         if not state:
             continue
-        kind = {"takedown": "act", "data_disclosure": "info", "emergency": "info"}.get(q["kind"])
+        kind = {"takedown": "act", "data_disclosure": "info", "emergency": "info", "disclosure_notice": "info"}.get(
+            q["kind"]
+        )
         if kind is None:
             continue
         for scope in ("TOTAL", state):

@@ -164,7 +164,11 @@ def test_onsa_obligations_cover_the_provider_duties(lib):
     assert "onsa.s24" not in refs
     rows = frame.set_index("ref_id")
     assert rows.loc["onsa.s13", "section"] == "13" and rows.loc["onsa.s13", "confidence"] == "A"
-    assert rows.loc["onsa.s16", "confidence"] == "U" and rows.loc["onsa.s17", "confidence"] == "U"
+    # December 2026 corrections: s.16/17 content secondary (Bill, MCMC 1 Jan 2026), s.19 only its heading read
+    assert rows.loc["onsa.s16", "confidence"] == "S" and rows.loc["onsa.s17", "confidence"] == "S"
+    assert rows.loc["onsa.s19", "confidence"] == "U"
+    assert {"onsa.s26", "onsa.s27", "onsa.s30_5", "onsa.s37", "onsa.s61"} <= refs
+    assert (rows.loc[["onsa.s26", "onsa.s27", "onsa.s30_5", "onsa.s37", "onsa.s61"], "confidence"] == "A").all()
 
 
 def test_every_obligation_is_covered_and_bilingual(lib):
@@ -270,7 +274,7 @@ def test_dsa_categories_v1_and_v2(lib):
 def test_framework_accessors_are_typed(lib):
     onsa = lib.get("onsa-2025")
     assert onsa.kind == "instrument" and onsa.name.ms.startswith("Akta")
-    assert list(onsa.sections()) == ["harms", "obligations"]
+    assert list(onsa.sections()) == ["harms", "obligations", "dates"]
     assert onsa.source and lib.paths["onsa-2025"].name == "onsa-2025.yaml"
     assert onsa.find("onsa.s18").summary.get("ms")
     assert onsa.find("onsa.s99") is None
@@ -296,7 +300,7 @@ def test_extra_replaces_packaged_framework(tmp_path):
     lib = load_library([variant(tmp_path, "sla-policy", bump)])
     assert lib.versions()["sla-policy"] == "1.1.0"
     assert lib.sla_policy().clock("onsa.report_ack_1h").hours == 3.0
-    assert load_library().versions()["sla-policy"] == "1.0.0"
+    assert load_library().versions()["sla-policy"] == "1.1.0"
     assert lib.describe().set_index("id").loc["sla-policy", "origin"] == "custom"
     assert lib.describe().set_index("id").loc["onsa-2025", "origin"] == "packaged"
 

@@ -28,7 +28,7 @@ AS_OF = pd.Timestamp("2026-07-10T09:00:00+08:00")
 START = pd.Timestamp("2025-01-01T00:00:00+08:00")
 END = pd.Timestamp("2026-07-01T00:00:00+08:00")
 PARQUET = ("actions", "reports", "appeals")
-CSV = ("authority_requests", "users", "capacity", "feature_changes", "prevalence_samples")
+CSV = ("authority_requests", "users", "capacity", "feature_changes", "prevalence_samples", "age_assurance")
 TS_TEXT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")
 REPORTED = ("user_report", "trusted_flagger", "authority")
 
@@ -340,7 +340,17 @@ def test_appeals(t: dict[str, pd.DataFrame]) -> None:
 
 def test_authority_requests(t: dict[str, pd.DataFrame]) -> None:
     q = t["authority_requests"]
-    assert len(q) == max(60, N // sample.ACTIONS_PER_REQUEST)
+    fixed = sample.default_scenario().authority_requests.fixed
+    assert len(fixed) == 7
+    assert len(q) == max(60, N // sample.ACTIONS_PER_REQUEST) + len(fixed)  # drawn, then the ONSA steps as given
+    stated = q[q.due_at.notna()]
+    assert list(stated.request_id) == list(q.request_id[-len(fixed) :])  # only the fixed ones state a deadline
+    assert set(stated.kind) == {
+        "compliance_direction",
+        "restore_instruction",
+        "non_compliance_notice",
+        "disclosure_notice",
+    }
     assert set(q.agency) == {"PDRM", "MCMC", "BNM", "NSRC"}
     assert set(q.kind) == set(schema.REQUEST_KINDS)
     outcome = q.outcome.value_counts(normalize=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from riskkit import obligations
+from riskkit import calendar, obligations
 from riskkit.audit import AuditResult, run_audit
 from riskkit.cycles import REPORTING_TZ, Cycle, parse
 from riskkit.exceptions import ParameterError
@@ -104,6 +104,15 @@ def evaluate(
     tables["targets"] = targets
     tables["obligations"] = register
     tables.update(_summary_tables(register, targets, assessment, library))
+    tables["calendar"] = calendar.build(
+        library,
+        cyc,
+        as_of=pack.meta.as_of,
+        eu_provider_type=pack.meta.eu.provider_type if pack.meta.eu is not None else None,
+        features=pack.get("feature_changes"),
+        high_risk_periods=pack.meta.high_risk_periods,
+    )
+    tables["summary.coming_up"] = calendar.coming_up(tables["calendar"], pack.meta.as_of)
     tables.update({f"mcmc.{k}": v for k, v in _mcmc_tables(pack, cyc, m, assessment, audits, plan, library).items()})
     tables["mcmc.record_keeping"] = completeness
     launched = _features_launched(pack, cyc)

@@ -12,6 +12,7 @@ import functools
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ REQUIRED_COLUMNS: dict[str, list[str]] = {
         "rationale",
         "policy_ref",
         "content_posted_at",
+        "user_notified_at",
     ],
     "reports": [
         "received_at",
@@ -391,12 +393,15 @@ def compute(
         ("reports", _reports),
         ("appeals", functools.partial(_appeals, cohort=pack.meta.cohort_column)),
         ("authority_requests", _requests),
+        ("authority_requests", _request_deadlines),
+        ("actions", _poster_notices),
         ("users", _users),
+        ("age_assurance", _age_assurance),
         ("capacity", _capacity),
         ("prevalence_samples", _prevalence),
     ):
         if pack.has(name):
-            fn(out, pack, periods, policy=policy, bins=bins, library=lib)
+            fn(out, pack, periods, policy=policy, bins=bins, library=lib, unavailable=unavailable)
         else:
             unavailable[name] = pack.not_available(name)
     _cross_table(out, pack, unavailable)
@@ -876,6 +881,117 @@ def _prevalence(out: _Rows, pack: DataPack, periods: _Periods, **_: Any) -> None
     num = _weighted(groups, violating)
     den = _weighted(groups, sampled)
     _emit_rate(out, "violating_view_rate", num, den, (0,))
+
+
+def _request_deadlines(
+    out: _Rows, pack: DataPack, periods: _Periods, *, library: Library, unavailable: dict[str, str], **_: Any
+) -> None:
+    """Requests that state their own deadline (sla_policy.yaml request_deadlines), judged at the cycle end: all
+    kinds together and by kind; and how many of those kinds came without a stated deadline."""
+    df = pack.require("authority_requests")
+    kinds = library.sla.deadline_kinds()
+    if not kinds:
+        return
+    if "due_at" not in df.columns:
+        why = "not available: the authority_requests table has no due_at column (the deadline each request states)"
+        unavailable["request_on_time_rate"] = unavailable["requests_without_deadline"] = why
+        return
+    received = arrays.timestamps_us(df["received_at"])
+    period = periods.index(received)
+    horizon = periods.horizon(period)
+    kind = arrays.codes(df["kind"], schema.REQUEST_KINDS)
+    judged = np.isin(kind, [schema.REQUEST_KINDS.index(k) for k in kinds])
+    due = arrays.timestamps_us(df["due_at"])
+    responded = arrays.timestamps_us(df["responded_at"])
+    stated = judged & (due != arrays.NAT)
+    stopped = (responded != arrays.NAT) & (responded < horizon)
+    within = stated & stopped & (responded <= due)
+    counted = stated & (stopped | (due < horizon))
+    groups = _Groups(period, np.zeros(len(df), dtype=np.int64), None)
+    scope = (0,)
+    _emit_rate(out, "request_on_time_rate", groups.count(within), groups.count(counted), scope, by_category=False)
+    levels = len(schema.REQUEST_KINDS)
+    num = groups.count(within, np.maximum(kind, 0), levels)
+    den = groups.count(counted, np.maximum(kind, 0), levels)
+    for k in kinds:
+        i = schema.REQUEST_KINDS.index(k)
+        cur = (float(num[0, 1, :, i].sum()), float(den[0, 1, :, i].sum()))
+        prev = (float(num[0, 0, :, i].sum()), float(den[0, 0, :, i].sum()))
+        if cur[1] or prev[1]:
+            out.add("request_on_time_rate", "malaysia", ALL, cur, prev, "kind", k)
+    _emit_count(out, "requests_without_deadline", groups.count(judged & (due == arrays.NAT)), scope, by_category=False)
+
+
+def _poster_notices(out: _Rows, pack: DataPack, periods: _Periods, *, unavailable: dict[str, str], **_: Any) -> None:
+    """ONSA s.26: decisions that made content or an account inaccessible, taken by the cycle end, with a written
+    notice to the poster by the cycle end (actions.user_notified_at)."""
+    df = pack.actions
+    if "user_notified_at" not in df.columns:
+        unavailable["poster_notice_share"] = "not available: the actions table has no user_notified_at column"
+        return
+    cohort = pack.meta.cohort_column
+    period = periods.index(arrays.timestamps_us(df[cohort]))
+    horizon = periods.horizon(period)
+    groups = _Groups(period, arrays.codes(df["category"], CATEGORIES), df["in_malaysia"].fillna(False).to_numpy(bool))
+    action = arrays.codes(df["action"], schema.ACTIONS)
+    inaccessible = np.isin(action, [schema.ACTIONS.index(a) for a in schema.INACCESSIBLE_ACTIONS])
+    actioned = arrays.timestamps_us(df["actioned_at"])
+    notified = arrays.timestamps_us(df["user_notified_at"])
+    decided = inaccessible & (actioned != arrays.NAT) & (actioned < horizon)
+    told = decided & (notified != arrays.NAT) & (notified < horizon)
+    _emit_rate(out, "poster_notice_share", groups.count(told), groups.count(decided))
+
+
+def _age_assurance(out: _Rows, pack: DataPack, periods: _Periods, *, library: Library, **_: Any) -> None:
+    """The Child Protection Code transition (age_assurance table), from the window's first month to the cycle end."""
+    from riskkit.calendar import transition_window  # the calendar reads the library's dated duties
+
+    window = transition_window(library)
+    if window is None:
+        return
+    df = pack.require("age_assurance")
+    cur, prev = _transition(df, out.cycle, window), _transition(df, out.cycle.previous(), window)
+    if not cur:
+        return
+    g = lambda d, k: d.get(k, (float("nan"), float("nan")))  # noqa: E731
+    for metric in (
+        "age_existing_verified_share",
+        "age_under16_notified_share",
+        "age_under16_full_window_share",
+        "age_under16_data_exported_share",
+        "age_new_verified_share",
+    ):
+        out.add(metric, "malaysia", ALL, g(cur, metric), g(prev, metric))
+    for metric in ("age_existing_verification_due_share", "age_existing_on_pace"):
+        out.add(metric, "malaysia", ALL, (g(cur, metric)[0], None), (g(prev, metric)[0], None))
+
+
+def _transition(df: pd.DataFrame, cycle: Cycle, window: Any) -> dict[str, tuple[float, float]]:
+    """(numerator, denominator) of each transition metric at the end of ``cycle``; empty before the window."""
+    first = pd.Period(window.first, freq="M")
+    last_month = cycle.months[-1]
+    if last_month < first:
+        return {}
+    existing = df[(df["cohort"] == "existing") & (df["month"] >= first) & (df["month"] <= last_month)]
+    in_window = existing[existing["month"] <= pd.Period(window.last, freq="M")]
+    new = df[(df["cohort"] == "new") & df["month"].isin(cycle.months)]
+    total = lambda frame, col: float(frame[col].astype("float64").sum())  # noqa: E731
+    base = float(in_window.sort_values("month")["accounts_in_scope"].iloc[-1]) if len(in_window) else float("nan")
+    acted = total(existing, "restricted") + total(existing, "suspended")
+    elapsed = (min(cycle.end.date(), window.last + timedelta(days=1)) - window.first).days
+    due_share = min(max(elapsed / window.days, 0.0), 1.0)
+    verified = (total(in_window, "verified"), base)
+    share = verified[0] / verified[1] if verified[1] else float("nan")
+    on_pace = float("nan") if math.isnan(share) else float(share >= due_share)
+    return {
+        "age_existing_verified_share": verified,
+        "age_existing_verification_due_share": (due_share, float("nan")),
+        "age_existing_on_pace": (on_pace, float("nan")),
+        "age_under16_notified_share": (total(existing, "notified"), total(existing, "found_under_16")),
+        "age_under16_full_window_share": (acted - total(existing, "actioned_early"), acted),
+        "age_under16_data_exported_share": (total(existing, "data_exported"), total(existing, "notified")),
+        "age_new_verified_share": (total(new, "verified"), total(new, "accounts_in_scope")),
+    }
 
 
 def _weighted(groups: _Groups, weights: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ import pandas as pd
 from riskkit.audit import AuditResult
 from riskkit.cycles import Cycle
 from riskkit.library import Library
+from riskkit.library.models import Obligation
 from riskkit.risk import Assessment
 
 REGISTER_COLUMNS = (
@@ -45,6 +46,8 @@ REGISTER_COLUMNS = (
     "trend",
     "confidence",
     "source",
+    "basis",
+    "expected",
 )
 #: Order from best to worst, for trends.
 RANK = {"met": 0, "partly_met": 1, "not_met": 2}
@@ -88,8 +91,8 @@ def register(
     method = library.compliance_method
     rows = []
     for fw in library.instruments():
-        in_force = fw.in_force is None or fw.in_force <= cycle.last_day
         for ob in fw.obligations:
+            in_force = ob.applies_on(cycle.last_day, fw.in_force)
             ref = f"{fw.id}:{ob.ref_id}"
             evidence = list(by_ref.get(ref, [])) + list(target_evidence.get(ref, []))
             evidence += _activity_evidence(ob.covered_by, cycle, risk_failed)
@@ -109,7 +112,7 @@ def register(
                     "status": status,
                     "status_label": method.label(status),
                     "rule": rule.label.en,
-                    "evidence": "; ".join(e.text for e in evidence) or "no evidence in this cycle",
+                    "evidence": _evidence_text(ob, evidence),
                     "items": ";".join(items),
                     "targets": ";".join(e.ref for e in evidence if e.kind == "target"),
                     "findings": ";".join(sorted({f["finding_id"] for f in open_})),
@@ -119,6 +122,8 @@ def register(
                     "trend": _trend(previous_status, status),
                     "confidence": ob.confidence,
                     "source": ob.source,
+                    "basis": ob.basis or "",
+                    "expected": ob.expected or "",
                 }
             )
     return pd.DataFrame(rows, columns=list(REGISTER_COLUMNS))
@@ -143,6 +148,15 @@ def plan_status(register_frame: pd.DataFrame, instruments: tuple[str, ...] = ("r
 
 
 # --------------------------------------------------------------------------------------------------- evidence
+
+
+def _evidence_text(ob: Obligation, evidence: list[Evidence]) -> str:
+    """The evidence in words; a pending duty says what it waits for."""
+    text = "; ".join(e.text for e in evidence)
+    if ob.pending:
+        waits = f"awaiting the instrument that sets it: {ob.expected}" if ob.expected else "awaiting its instrument"
+        return f"{waits}; {text}" if text else waits
+    return text or "no evidence in this cycle"
 
 
 def _item_evidence(audits: list[AuditResult]) -> dict[str, list[Evidence]]:

@@ -46,9 +46,24 @@ ACCOUNT_ACTIONS = ("suspend_account", "terminate_account")
 REPORTER_TYPES = ("user", "parent", "child", "trusted_flagger", "authority")
 REPORT_OUTCOMES = ("actioned", "no_violation", "dismissed", "duplicate", "open")
 APPEAL_OUTCOMES = ("upheld", "reversed", "open")
-REQUEST_KINDS = ("takedown", "data_disclosure", "preservation", "emergency")
+#: Kinds of authority request. The last four are ONSA steps that state their own deadline (``due_at``): a direction
+#: (s.30), an instruction to make content accessible again (s.27), a notice of non-compliance (s.37) and a
+#: communications-data disclosure notice (s.61).
+REQUEST_KINDS = (
+    "takedown",
+    "data_disclosure",
+    "preservation",
+    "emergency",
+    "compliance_direction",
+    "restore_instruction",
+    "non_compliance_notice",
+    "disclosure_notice",
+)
 REQUEST_OUTCOMES = ("complied", "partial", "rejected", "open")
 AGE_BANDS = ("under_13", "13_15", "16_17", "18_plus", "unknown")
+#: Cohorts of the age-assurance transition: accounts held when the Child Protection Code came into force, and new
+#: registrations.
+AGE_COHORTS = ("existing", "new")
 MINOR_AGE_BANDS = ("under_13", "13_15", "16_17")
 UNDER_16_AGE_BANDS = ("under_13", "13_15")
 #: Questionnaire answers; ``to_review`` marks an item not (re)assessed yet (pre-filled questionnaires start there).
@@ -204,8 +219,18 @@ ACTIONS_TABLE = Table(
             "When the content was posted or the account created (e.g. a DSA content_date); informational, never the "
             "start of time to action.",
         ),
+        _opt(
+            "user_notified_at",
+            "timestamp",
+            "When the user who posted the content (or holds the account) was notified in writing of the decision "
+            "(ONSA s.26 for content made inaccessible); empty = not notified.",
+        ),
     ),
-    time_orders=(TimeOrder("detected_at", "actioned_at"), TimeOrder("content_posted_at", "actioned_at")),
+    time_orders=(
+        TimeOrder("detected_at", "actioned_at"),
+        TimeOrder("content_posted_at", "actioned_at"),
+        TimeOrder("actioned_at", "user_notified_at"),
+    ),
 )
 
 #: Columns that may be empty when datapack.yaml says ``time_basis: decision`` (the source has no detection time).
@@ -289,8 +314,18 @@ AUTHORITY_REQUESTS_TABLE = Table(
         ),
         _opt("items", "int", "Specific items of information (e.g. URLs) the request names.", minimum=0),
         _opt("acknowledged_at", "timestamp", "When receipt of the request was confirmed to the authority."),
+        _opt(
+            "due_at",
+            "timestamp",
+            "The deadline the request, instruction, direction or notice states (ONSA ss.25, 27, 30, 37 and 61 set "
+            "'the period specified' in it); empty = none stated. See sla_policy.yaml request_deadlines.",
+        ),
     ),
-    time_orders=(TimeOrder("received_at", "responded_at"), TimeOrder("received_at", "acknowledged_at")),
+    time_orders=(
+        TimeOrder("received_at", "responded_at"),
+        TimeOrder("received_at", "acknowledged_at"),
+        TimeOrder("received_at", "due_at"),
+    ),
 )
 
 USERS_TABLE = Table(
@@ -308,6 +343,55 @@ USERS_TABLE = Table(
             "Users whose age was verified: a share (0–1) or a count (<= mau); see datapack.yaml age_verified_unit.",
             minimum=0,
             nullable=True,
+        ),
+    ),
+)
+
+AGE_ASSURANCE_TABLE = Table(
+    name="age_assurance",
+    row_unit="month × cohort",
+    enables="the Child Protection Code transition: existing accounts verified against the six-month window, "
+    "under-16 accounts notified and given a full month to save their data, new registrations verified",
+    primary_key=("month", "cohort"),
+    columns=(
+        _c("month", "month", "Calendar month (Asia/Kuala_Lumpur)."),
+        _c(
+            "cohort",
+            "enum",
+            "existing: accounts held when the Child Protection Code came into force; new: registrations.",
+            enum=AGE_COHORTS,
+        ),
+        _c(
+            "accounts_in_scope",
+            "int",
+            "existing: accounts held on the in-force date that must be age-verified (the same base every month unless "
+            "revised); new: registrations attempted in the month.",
+            minimum=0,
+        ),
+        _c("verified", "int", "Accounts (or registrations) whose age was verified in the month.", minimum=0),
+        _c(
+            "found_under_16",
+            "int",
+            "Of those verified in the month, found to be under 16 (new: registrations refused).",
+            minimum=0,
+        ),
+        _c(
+            "notified", "int", "Under-16 existing accounts told in the month of their one-month data window.", minimum=0
+        ),
+        _c(
+            "data_exported",
+            "int",
+            "Notified accounts that downloaded or transferred their data in the month.",
+            minimum=0,
+        ),
+        _c("restricted", "int", "Under-16 accounts restricted in the month.", minimum=0),
+        _c("suspended", "int", "Under-16 accounts suspended in the month.", minimum=0),
+        _c(
+            "actioned_early",
+            "int",
+            "Of those restricted or suspended in the month, acted on before a full month had passed since their "
+            "notice (or without a notice).",
+            minimum=0,
         ),
     ),
 )
@@ -385,6 +469,7 @@ TABLES: dict[str, Table] = {
         APPEALS_TABLE,
         AUTHORITY_REQUESTS_TABLE,
         USERS_TABLE,
+        AGE_ASSURANCE_TABLE,
         CAPACITY_TABLE,
         FEATURE_CHANGES_TABLE,
         PREVALENCE_TABLE,
@@ -394,8 +479,13 @@ TABLES: dict[str, Table] = {
 
 #: Extra rules that span columns and need wording of their own.
 ROW_RULES: dict[str, tuple[tuple[str, str, str], ...]] = {
-    # table: (column, other column it must not exceed, message)
+    # table: (column, other column it must not exceed - or columns joined by +, whose sum -, message)
     "prevalence_samples": (("views_violating", "views_sampled", "at most views_sampled"),),
+    "age_assurance": (
+        ("verified", "accounts_in_scope", "at most accounts_in_scope"),
+        ("found_under_16", "verified", "at most verified"),
+        ("actioned_early", "restricted+suspended", "at most restricted + suspended"),
+    ),
 }
 
 

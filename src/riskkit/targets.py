@@ -23,6 +23,8 @@ TARGET_COLUMNS = (
     "metric",
     "metric_label",
     "category",
+    "dimension",
+    "level",
     "operator",
     "target_value",
     "value",
@@ -45,7 +47,9 @@ def evaluate_targets(m: Metrics, library: Library, overrides: Mapping[str, Any] 
         override = overrides.get(t.ref_id) or {}
         value_target = override.get("value", t.value)
         op = override.get("operator", t.operator)
-        actual = m.value(t.metric, t.category, "malaysia") if t.metric in m.definitions else float("nan")
+        dimension, level = t.dimension or "", t.level or ""
+        known = t.metric in m.definitions
+        actual = m.value(t.metric, t.category, "malaysia", dimension, level) if known else float("nan")
         if value_target is None:
             status = "no number"
         elif actual is None or math.isnan(actual):
@@ -60,6 +64,8 @@ def evaluate_targets(m: Metrics, library: Library, overrides: Mapping[str, Any] 
                 "metric": t.metric,
                 "metric_label": definition.label_en if definition else t.metric,
                 "category": t.category,
+                "dimension": dimension,
+                "level": level,
                 "operator": op or "",
                 "target_value": None if value_target is None else float(value_target),
                 "value": actual,

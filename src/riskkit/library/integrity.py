@@ -80,6 +80,28 @@ def _references(lib: Library, fw: Header, path: Path, problems: list[str]) -> No
             for ref in ob.implements:
                 if why := dangling(lib, ref):
                     problems.append(f"{path}: entry {ob.ref_id!r}: field 'implements': {ref!r}: {why}")
+        obligations = {ob.ref_id for ob in fw.obligations}
+        for d in fw.dates:
+            if d.obligation not in obligations:
+                problems.append(
+                    f"{path}: entry {d.ref_id!r}: field 'obligation': {d.obligation!r} is not an obligation of {fw.id!r}"
+                )
+            if d.anchor in ("in_force", "published") and getattr(fw, d.anchor) is None:
+                problems.append(f"{path}: entry {d.ref_id!r}: field 'anchor': {fw.id!r} has no {d.anchor} date")
+        with_basis = [ob.ref_id for ob in fw.obligations if ob.basis is not None]
+        if with_basis:
+            for ob in fw.obligations:
+                if ob.basis is None:
+                    problems.append(
+                        f"{path}: entry {ob.ref_id!r}: field 'basis': missing (other obligations of {fw.id!r} say "
+                        "whether the draft or the final text attests them; say it for every one)"
+                    )
+        for ob in fw.obligations:
+            if ob.in_force is not None and fw.in_force is not None and ob.in_force < fw.in_force:
+                problems.append(
+                    f"{path}: entry {ob.ref_id!r}: field 'in_force': {ob.in_force} is before the instrument's "
+                    f"in_force {fw.in_force}"
+                )
         for h in fw.harms:
             for key in ("renamed_to", "renamed_from"):
                 value = getattr(h, key)
@@ -175,6 +197,22 @@ def _clocks(lib: Library, problems: list[str]) -> None:
                 problems.append(f"{here}: field {key!r}: {col!r} is not a timestamp column of table {table.name!r}")
         if c.stop_actions is not None and "action" not in table.column_names:
             problems.append(f"{here}: field 'stop_actions': table {table.name!r} has no 'action' column")
+    seen: dict[str, str] = {}
+    for d in fw.request_deadlines:
+        here = f"{path}: entry {d.ref_id!r}"
+        if d.instrument not in lib.frameworks:
+            problems.append(f"{here}: field 'instrument': {d.instrument!r} is not a loaded framework")
+        if d.implements and (why := dangling(lib, d.implements)):
+            problems.append(f"{here}: field 'implements': {d.implements!r}: {why}")
+        table = schema.TABLES[d.table]
+        for key in ("start", "deadline", "stop"):
+            col = getattr(d, key)
+            if col not in table.column_names or table.column(col).kind != "timestamp":
+                problems.append(f"{here}: field {key!r}: {col!r} is not a timestamp column of table {table.name!r}")
+        for kind in d.kinds:
+            if kind in seen:
+                problems.append(f"{here}: field 'kinds': {kind!r} is already judged by {seen[kind]!r}")
+            seen.setdefault(kind, d.ref_id)
 
 
 def _thresholds(lib: Library, problems: list[str]) -> None:
@@ -224,6 +262,10 @@ def _targets(lib: Library, problems: list[str]) -> None:
     for t in lib.targets:
         if t.metric not in registered:
             problems.append(f"{path}: entry {t.ref_id!r}: field 'metric': {t.metric!r} is not a registered metric")
+        if t.dimension == "kind" and t.level not in schema.REQUEST_KINDS:
+            problems.append(
+                f"{path}: entry {t.ref_id!r}: field 'level': {t.level!r} is not a request kind of the data contract"
+            )
         for ref in t.answers:
             if why := dangling(lib, ref):
                 problems.append(f"{path}: entry {t.ref_id!r}: field 'answers': {ref!r}: {why}")

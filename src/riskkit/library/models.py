@@ -191,10 +191,23 @@ class ReportPeriod(Strict):
     end: Annotated[str, StringConstraints(pattern=r"^\d{2}-\d{2}$")]
 
 
+#: What an instrument's duty is attested in: ``draft`` when only reports of a draft (e.g. a consultation draft) state
+#: it, ``final`` when reports of the instrument as issued do.
+Basis = Literal["draft", "final"]
+
+
 class Obligation(Entry):
-    """A duty of an instrument (our one-line summary) and which riskkit assessment evidences it."""
+    """A duty of an instrument (our one-line summary) and which riskkit assessment evidences it.
+
+    ``pending``: the duty's content waits for an instrument not yet made (regulations, guidelines); its status is
+    *pending* until the entry gets an ``in_force`` date that has passed. ``in_force``: when the duty applies, if
+    later than its instrument. ``expected``: what is known of when the pending instrument comes."""
 
     section: str | None = None
+    basis: Basis | None = None
+    pending: bool = False
+    in_force: Date | None = None
+    expected: str | None = None
     area: NonEmpty
     summary: Text
     covered_by: list[CoveredBy] = Field(min_length=1)
@@ -219,9 +232,55 @@ class Obligation(Entry):
     def _section_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
+    @model_validator(mode="after")
+    def _pending(self) -> Obligation:
+        if self.pending and self.in_force is not None:
+            raise ValueError("a pending obligation has no in_force date yet: drop pending once the date is known")
+        if self.expected is not None and not self.pending:
+            raise ValueError("expected says when a pending instrument comes: set pending: true or drop expected")
+        return self
+
+    def applies_on(self, day: date, instrument_in_force: date | None) -> bool:
+        """Whether the duty is in force on ``day`` (its instrument's date, its own date, and not pending)."""
+        if self.pending:
+            return False
+        starts = [d for d in (instrument_in_force, self.in_force) if d is not None]
+        return all(d <= day for d in starts)
+
+
+#: What a dated duty marks in the compliance calendar.
+DateEvent = Literal["in_force", "deadline", "window_opens", "window_ends", "period_ends", "due", "consultation_closes"]
+
+
+class DatedDuty(Entry):
+    """A date an instrument sets for one of its obligations, computed from an anchor (riskkit.calendar).
+
+    ``anchor``: ``in_force`` / ``published`` (the instrument's dates), ``fixed`` (``date``), or ``period_end`` (the
+    end of every ``recurs`` period: half-year or calendar year). ``months``/``days`` are added to the anchor (a
+    negative ``days: -1`` turns an exclusive end into the last day). ``date_known: false`` lists the duty without a
+    date (e.g. a pending instrument or a due date no source gives).
+    """
+
+    obligation: NonEmpty
+    event: DateEvent
+    anchor: Literal["in_force", "published", "fixed", "period_end"]
+    date: Date | None = None
+    months: int = 0
+    days: int = 0
+    recurs: Literal["half", "year"] | None = None
+    date_known: bool = True
+
+    @model_validator(mode="after")
+    def _anchored(self) -> DatedDuty:
+        if (self.anchor == "fixed") != (self.date is not None):
+            raise ValueError("give `date` exactly when anchor is fixed")
+        if (self.anchor == "period_end") != (self.recurs is not None):
+            raise ValueError("give `recurs` (half or year) exactly when anchor is period_end")
+        return self
+
 
 class Instrument(Header):
-    """``kind: instrument`` — a law, code or regulation: its harm categories and its obligations."""
+    """``kind: instrument`` — a law, code or regulation: its harm categories, obligations and dated duties."""
 
     kind: Literal["instrument"]
     short_name: Text | None = None
@@ -234,6 +293,7 @@ class Instrument(Header):
     penalty_part_iii_rm: int | None = None
     harms: list[InstrumentHarm] = Field(default_factory=list)
     obligations: list[Obligation] = Field(default_factory=list)
+    dates: list[DatedDuty] = Field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------------------ clocks, thresholds
@@ -254,11 +314,32 @@ class ClockEntry(Entry):
     also_reported_by: str | None = None
 
 
+class RequestDeadline(Entry):
+    """A deadline an authority request states itself: the ONSA provisions that give "the period specified" in an
+    instruction, direction or notice. Requests of ``kinds`` are judged from ``start`` to ``stop`` against the row's
+    own ``deadline`` column (no fixed number of hours)."""
+
+    instrument: NonEmpty
+    implements: str | None = None
+    provision: str = ""
+    kinds: list[Literal[schema.REQUEST_KINDS]] = Field(min_length=1)  # type: ignore[valid-type]
+    table: Literal["authority_requests"] = "authority_requests"
+    start: NonEmpty = "received_at"
+    deadline: NonEmpty = "due_at"
+    stop: NonEmpty = "responded_at"
+
+
 class SlaPolicyFramework(Header):
-    """``kind: sla_policy`` — the response clocks."""
+    """``kind: sla_policy`` — the response clocks, and the requests that carry their own deadline."""
 
     kind: Literal["sla_policy"]
     clocks: list[ClockEntry] = Field(min_length=1)
+    request_deadlines: list[RequestDeadline] = Field(default_factory=list)
+
+    def deadline_kinds(self) -> tuple[str, ...]:
+        """Request kinds judged against their stated deadline, in the data contract's order."""
+        kinds = {k for d in self.request_deadlines for k in d.kinds}
+        return tuple(k for k in schema.REQUEST_KINDS if k in kinds)
 
 
 class Threshold(Entry):
@@ -766,6 +847,8 @@ class Target(Entry):
 
     metric: NonEmpty
     category: HarmKey | Literal["all"] = "all"
+    dimension: str | None = None
+    level: str | None = None
     operator: Operator | None = None
     value: float | None
     no_number: str | None = None
@@ -773,6 +856,8 @@ class Target(Entry):
 
     @model_validator(mode="after")
     def _number_or_reason(self) -> Target:
+        if (self.dimension is None) != (self.level is None):
+            raise ValueError("give dimension and level together")
         if self.value is None and not (self.no_number or "").strip():
             raise ValueError("a target without a value must say why in no_number")
         if self.value is not None and self.operator is None:
@@ -891,6 +976,8 @@ class ProviderTier(Entry):
 
     tier: ProviderType
     cadence: Literal["half", "year"]
+    #: months after a reporting period's end by which the report is published (IR 2024/2835 Art. 2(3))
+    publish_within_months: Annotated[int, Field(ge=0, le=24)] | None = None
 
 
 class Applicability(Entry):

@@ -29,8 +29,10 @@ def check_table_rules(df: pd.DataFrame, table: schema.Table, ctx: FileContext) -
                 related=(order.earlier, df[order.earlier]),
             )
     for column, other, wording in schema.ROW_RULES.get(table.name, ()):
-        if column in df.columns and other in df.columns:
-            bad = (df[column] > df[other]).fillna(False).to_numpy()
+        others = other.split("+")
+        if column in df.columns and all(o in df.columns for o in others):
+            limit = sum((df[o] for o in others[1:]), df[others[0]])
+            bad = (df[column] > limit).fillna(False).to_numpy()
             ctx.flag("out_of_range", bad, df[column], column, wording)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from riskkit.cycles import Cycle
+from riskkit.documents.ics import write_ics
 from riskkit.documents.tabular import write_csv
 from riskkit.documents.xlsx import Column, Cover, Sheet, write_workbook
 from riskkit.pack import DataPack
@@ -30,6 +31,7 @@ def write_exports(result: CycleResult, folder: str | Path, run: Mapping[str, Any
     out = Path(folder)
     cycle = result.cycle_id
     written = [_csv(result["metrics"], out / "metrics.csv"), _csv(result["obligations"], out / "obligations.csv")]
+    written += _calendar(result, out)
     written += _risk(result, out, run)
     written += _audits(result, out, run)
     if result.scalars["cycle"]["kind"] == "half":
@@ -44,6 +46,19 @@ def write_exports(result: CycleResult, folder: str | Path, run: Mapping[str, Any
     return written
 
 
+def _calendar(result: CycleResult, out: Path) -> list[Path]:
+    """The compliance calendar of every run: the whole table as CSV, its dated rows as an iCalendar file."""
+    if "calendar" not in result:
+        return []
+    frame = result["calendar"]
+    name = f"{result.scalars['platform']['name']} compliance calendar ({result.cycle_id})"
+    stamp = pd.Timestamp(result.scalars["as_of"])
+    return [
+        _csv(frame, out / "compliance_calendar.csv"),
+        write_ics(frame, out / "compliance_calendar.ics", name=name, stamp=stamp),
+    ]
+
+
 def mcmc_views(result: CycleResult) -> list[View]:
     """The half-yearly report's tables, in the report's order: what the submission workbook holds."""
     section = views.metric_section
@@ -51,6 +66,7 @@ def mcmc_views(result: CycleResult) -> list[View]:
         views.status_counts(result),
         views.not_met(result),
         views.top_risks(result),
+        *([views.coming_up(result)] if "summary.coming_up" in result else []),
         views.targets_view(result),
         views.context(result),
         views.risk_summary(result),
@@ -72,6 +88,7 @@ def mcmc_views(result: CycleResult) -> list[View]:
         views.risks_moved(result),
         views.records_completeness(result),
         views.obligations_view(result),
+        *([views.calendar_view(result)] if "calendar" in result else []),
     ]
 
 

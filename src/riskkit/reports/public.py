@@ -95,11 +95,18 @@ def public_reports_table(m: Metrics, disclosure: Disclosure, words: Wording, lan
     return _breakdown(m, "reports_received", "reporter_type", levels, columns, "table_reports", disclosure, words, lang)
 
 
+#: Request kinds never published: ONSA s.61 forbids revealing that a communications-data disclosure notice exists,
+#: so the public table leaves them out of its rows and of its total.
+SECRET_REQUEST_KINDS = ("disclosure_notice",)
+
+
 def public_requests_table(m: Metrics, disclosure: Disclosure, words: Wording, lang: str) -> PublicTable:
-    """Authority requests by kind (counts with total)."""
+    """Authority requests by kind (counts with total), without the kinds whose existence must stay secret."""
     columns = (words.t("col_kind", lang), words.t("col_requests", lang))
-    levels = {k: words.t(f"request_{k}", lang) for k in schema.REQUEST_KINDS}
-    return _breakdown(m, "requests_received", "kind", levels, columns, "table_requests", disclosure, words, lang)
+    levels = {k: words.t(f"request_{k}", lang) for k in schema.REQUEST_KINDS if k not in SECRET_REQUEST_KINDS}
+    return _breakdown(
+        m, "requests_received", "kind", levels, columns, "table_requests", disclosure, words, lang, SECRET_REQUEST_KINDS
+    )
 
 
 def _breakdown(
@@ -112,7 +119,9 @@ def _breakdown(
     disclosure: Disclosure,
     words: Wording,
     lang: str,
+    hidden: Sequence[str] = (),
 ) -> PublicTable:
+    """A count split by ``levels`` with its total; ``hidden`` levels are left out of the rows and the total."""
     label, value = columns
     rows = []
     for level, shown in levels.items():
@@ -120,7 +129,8 @@ def _breakdown(
         rows.append({label: shown, value: 0.0 if r is None else r["value"]})
     total = words.t("total", lang)
     r = _mys(m, metric)
-    rows.append({label: total, value: 0.0 if r is None else r["value"]})
+    secret = sum(float(h["value"]) for level in hidden if (h := _mys(m, metric, ALL, dimension, level)) is not None)
+    rows.append({label: total, value: 0.0 if r is None else r["value"] - secret})
     return PublicTable.from_counts(
         words.t(title, lang),
         pd.DataFrame(rows),

@@ -159,7 +159,7 @@ def metric_section(result: CycleResult, table: str, title: str, scope: str = "ma
         measure = _metric_label(result, r["metric"])
         if r.get("level"):
             measure += f" — {label_of(result, 'level', r['level'])}"
-        target = targets.get(r["metric"])
+        target = targets.get((r["metric"], r.get("dimension") or "", r.get("level") or ""))
         rows.append(
             {
                 "measure": measure,
@@ -203,9 +203,15 @@ def _interval(row: dict[str, Any], kind: str) -> str:
     return f"{fmt(lo, kind)} – {fmt(hi, kind)}"
 
 
-def _targets_by_metric(result: CycleResult) -> dict[str, dict[str, Any]]:
+def _targets_by_metric(result: CycleResult) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(metric, dimension, level) -> the all-harms target of that row (results saved before targets had a
+    dimension read as none)."""
     t = result["targets"]
-    return {r["metric"]: r for r in t.to_dict("records") if r["category"] == "all"}
+    return {
+        (r["metric"], r.get("dimension") or "", r.get("level") or ""): r
+        for r in t.to_dict("records")
+        if r["category"] == "all"
+    }
 
 
 def _target_text(target: dict[str, Any] | None, kind: str) -> str:
@@ -343,7 +349,7 @@ def obligations_view(result: CycleResult, instruments: Sequence[str] | None = No
             "trend": t["trend"].map(
                 lambda v: {"new": "first assessed", "better": "better", "worse": "worse"}.get(v, v)
             ),
-            "confidence": t["confidence"],
+            "confidence": _confidence_text(t),
         }
     )
     return View(
@@ -364,6 +370,56 @@ def obligations_view(result: CycleResult, instruments: Sequence[str] | None = No
         scope_text(result),
         classes={"status": "rk-ob-"},
     )
+
+
+def _confidence_text(t: pd.DataFrame) -> pd.Series:
+    """``S`` or ``S (draft text only)``: a duty reported only for a draft of its instrument says so."""
+    basis = t["basis"] if "basis" in t.columns else pd.Series("", index=t.index)
+    return t["confidence"] + basis.map(lambda b: " (draft text only)" if b == "draft" else "")
+
+
+def calendar_view(result: CycleResult, table: str = "calendar", title: str = "Compliance calendar") -> View:
+    """Dated duties (transition deadlines, report periods, EU DSA reports, reassessment triggers), then the duties
+    whose date is not yet set because their instrument is pending."""
+    from riskkit.calendar import EVENT_WORDS
+
+    t = result[table]
+    frame = pd.DataFrame(
+        {
+            "date": pd.to_datetime(pd.Series(list(t["date"]), index=t.index, dtype="object")),
+            "what": t["title"],
+            "kind": t["event"].map(lambda e: EVENT_WORDS.get(e, humanise(e))),
+            "instrument": t["instrument_name"],
+            "detail": t["detail"],
+            "status": t["status"],
+            "confidence": t["confidence"],
+        }
+    )
+    return View(
+        table.replace(".", "_"),
+        title,
+        frame,
+        [
+            Col("date", "Date (MYT)", "date"),
+            Col("what", "What"),
+            Col("kind", "Kind"),
+            Col("instrument", "Instrument"),
+            Col("detail", "Detail"),
+            Col("status", "Status"),
+            Col("confidence", "Source confidence"),
+        ],
+        f"Dates in Asia/Kuala_Lumpur, from the frameworks and the data pack as of {_as_of_text(result)}",
+        note="A duty whose instrument is not yet made has no date; it is listed last.",
+    )
+
+
+def coming_up(result: CycleResult) -> View:
+    """The executive summary's "coming up": what falls due in the next six months, then what is pending."""
+    return calendar_view(result, "summary.coming_up", "Coming up in the next six months, then pending duties")
+
+
+def _as_of_text(result: CycleResult) -> str:
+    return f"{pd.Timestamp(result.scalars['as_of']):%-d %b %Y}"
 
 
 def harm_handling(result: CycleResult) -> View:

@@ -287,7 +287,21 @@ def _actions_table(a: dict[str, np.ndarray], ids: pa.Array, t: _Model, sch: pa.S
         "views_before_action": pa.array(a["views"], mask=a["open"]),
         "reported_to_authority": pa.array(a["to_authority"]),
     }
+    if "user_notified_at" in sch.names:
+        sent, missing = _notices(a, t)
+        cols["user_notified_at"] = output.timestamps(sent, missing)
     return output.arrow_table(cols, sch)
+
+
+def _notices(a: dict[str, np.ndarray], t: _Model) -> tuple[np.ndarray, np.ndarray]:
+    """Notice to the poster of content made inaccessible (ONSA s.26): derived from the content number, no draw."""
+    n, cal = t.sc.notices, t.cal
+    low, spread = n.delay_seconds
+    sent = a["actioned"] + low + a["content_no"] % spread
+    inaccessible = np.isin(a["action"], [schema.ACTIONS.index(x) for x in schema.INACCESSIBLE_ACTIONS])
+    never = a["content_no"] // 7 % 100 < n.missing_per_100
+    missing = ~inaccessible | a["open"] | (a["actioned"] < cal.at(n.since)) | never | (sent > cal.as_of)
+    return sent, missing
 
 
 # ------------------------------------------------------------------------------------------------ reports
@@ -495,13 +509,23 @@ def _authority_frame(n_actions: int, rng: np.random.Generator, sc: Scenario) -> 
     if not is_open.any():  # small packs: the latest request is still being handled
         is_open[-1] = True
     outcome = np.where(is_open, schema.REQUEST_OUTCOMES.index("open"), outcome)
+    fixed = q.fixed
+    stamp = lambda values: np.array(  # noqa: E731
+        ["" if v is None else output.local_text(np.array([int(v.timestamp())]), cal.offset)[0] for v in values],
+        dtype=object,
+    )
     return {
-        "request_id": output.ids("AR", 0, cell.size, 6).to_numpy(zero_copy_only=False),
-        "agency": np.array(agencies, dtype=object)[agency],
-        "kind": np.array(kinds, dtype=object)[kind],
-        "received_at": output.local_text(received, cal.offset),
-        "responded_at": output.local_text(responded, cal.offset, is_open),
-        "outcome": np.array(schema.REQUEST_OUTCOMES, dtype=object)[outcome],
+        "request_id": output.ids("AR", 0, cell.size + len(fixed), 6).to_numpy(zero_copy_only=False),
+        "agency": np.concatenate([np.array(agencies, dtype=object)[agency], [f.agency for f in fixed]]),
+        "kind": np.concatenate([np.array(kinds, dtype=object)[kind], [f.kind for f in fixed]]),
+        "received_at": np.concatenate([output.local_text(received, cal.offset), stamp(f.received_at for f in fixed)]),
+        "responded_at": np.concatenate(
+            [output.local_text(responded, cal.offset, is_open), stamp(f.responded_at for f in fixed)]
+        ),
+        "outcome": np.concatenate(
+            [np.array(schema.REQUEST_OUTCOMES, dtype=object)[outcome], [f.outcome for f in fixed]]
+        ),
+        "due_at": np.concatenate([np.full(cell.size, "", dtype=object), stamp(f.due_at for f in fixed)]),
     }
 
 
@@ -587,6 +611,12 @@ def _prevalence_frame(rng: np.random.Generator, sc: Scenario) -> dict[str, list[
     return out
 
 
+def _age_assurance_frame(sc: Scenario) -> dict[str, list[Any]]:
+    """The age_assurance table as the scenario gives it (no draw)."""
+    names = schema.AGE_ASSURANCE_TABLE.column_names
+    return {name: [getattr(row, name) for row in sc.age_assurance] for name in names}
+
+
 def _features_frame(sc: Scenario) -> dict[str, list[Any]]:
     rows = sorted(sc.features, key=lambda f: f.launched_at)
     return {
@@ -612,7 +642,9 @@ def _audit_answers(rng: np.random.Generator, library: Library, sc: Scenario) -> 
     statuses = np.array(schema.AUDIT_STATUSES, dtype=object)
     status_cum = _cum([_probs(au.status_mix, schema.AUDIT_STATUSES)])
     answers: dict[str, pd.DataFrame] = {}
-    for name, refs in _checklists(library):
+    given = {(d.audit, d.item): d.answer for d in au.answered}
+    for name, all_refs in _checklists(library):
+        refs = [r for r in all_refs if (name, r) not in given]  # answered items are not drawn
         k = len(refs)
         status = statuses[_pick(rng, status_cum, np.zeros(k, np.int8))]
         graded = list(au.maturity.items())
@@ -637,6 +669,17 @@ def _audit_answers(rng: np.random.Generator, library: Library, sc: Scenario) -> 
             },
             columns=[c.name for c in schema.AUDIT_TABLE.columns if c.required],
         )
+        extra = [
+            {"item_id": r, "assessed_by": au.assessed_by, "assessed_on": au.assessed_on, **given[(name, r)]}
+            for r in all_refs
+            if (name, r) in given
+        ]
+        if extra:
+            frame = pd.concat([answers[name], pd.DataFrame(extra)], ignore_index=True).fillna("")
+            order = {r: i for i, r in enumerate(all_refs)}
+            answers[name] = frame.sort_values("item_id", key=lambda s: s.map(order), kind="stable").reset_index(
+                drop=True
+            )[list(answers[name].columns)]
     for designed in au.designed:  # answers set on purpose, so the audits have something to find
         frame = answers.get(designed.audit)
         if frame is None or designed.item not in set(frame["item_id"]):
@@ -660,6 +703,8 @@ def write_pack(folder: Path, n: int, seed: int, library: Library, sc: Scenario) 
         "feature_changes": _features_frame(sc),
         "prevalence_samples": _prevalence_frame(next(streams), sc),
     }
+    if sc.age_assurance:
+        small["age_assurance"] = _age_assurance_frame(sc)
     for name, columns in small.items():
         rows[name] = output.write_csv(folder / output.TABLE_FILES[name], schema.TABLES[name], columns)
     audits = {}
@@ -679,7 +724,7 @@ def write_pack(folder: Path, n: int, seed: int, library: Library, sc: Scenario) 
         "timezone": pf.timezone,
         "as_of": pf.as_of.isoformat(),
         "generator": {"name": "riskkit.sample", "seed": seed, "actions": n},
-        "tables": dict(output.TABLE_FILES),
+        "tables": {k: v for k, v in output.TABLE_FILES.items() if k in rows},
         "age_verified_unit": "share",
         "surfaces": list(sc.surfaces),
         "high_risk_periods": [p.declared() for p in sc.high_risk_periods],

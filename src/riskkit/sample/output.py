@@ -40,6 +40,7 @@ TABLE_FILES = {
     "capacity": "capacity.csv",
     "feature_changes": "feature_changes.csv",
     "prevalence_samples": "prevalence_samples.csv",
+    "age_assurance": "age_assurance.csv",
 }
 
 #: Arrow types of the Parquet tables' columns.
@@ -60,6 +61,7 @@ ARROW_TYPES: dict[str, dict[str, pa.DataType]] = {
         "involves_minor": pa.bool_(),
         "views_before_action": pa.int64(),
         "reported_to_authority": pa.bool_(),
+        "user_notified_at": TIMESTAMP,
     },
     "reports": {
         "report_id": pa.string(),

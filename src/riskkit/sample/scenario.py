@@ -392,6 +392,27 @@ class Agency(Strict):
     follows: HarmKey | None = None  # its requests also follow this category's daily trend
 
 
+class FixedRequest(Strict):
+    """A request written as given (after the drawn ones): the ONSA steps that state their own deadline."""
+
+    agency: NonEmpty
+    kind: RequestKind
+    received_at: datetime
+    due_at: datetime | None = None
+    responded_at: datetime | None = None
+    outcome: RequestOutcome
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FixedRequest:
+        for name in ("due_at", "responded_at"):
+            value = getattr(self, name)
+            if value is not None and value < self.received_at:
+                raise ValueError(f"{name} is before received_at")
+        if (self.responded_at is None) != (self.outcome == "open"):
+            raise ValueError("an open request has no responded_at, an answered one has one")
+        return self
+
+
 class AuthorityRequests(Strict):
     """The authority_requests table."""
 
@@ -406,6 +427,7 @@ class AuthorityRequests(Strict):
     ]
     awaiting_clarification: Share
     awaiting_from: date
+    fixed: tuple[FixedRequest, ...] = ()
 
     @model_validator(mode="after")
     def _agencies(self) -> AuthorityRequests:
@@ -489,6 +511,30 @@ class Prevalence(Strict):
     hour: Annotated[int, Field(ge=0, le=23)]
 
 
+class Notices(Strict):
+    """actions.user_notified_at: written notices to the poster of content made inaccessible (ONSA s.26), derived
+    from each action's content number so that no random draw is added (earlier columns keep their values)."""
+
+    since: date  # decisions from this day on carry a notice time
+    delay_seconds: tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(gt=0)]]  # min, + content_no % spread
+    missing_per_100: Annotated[int, Field(ge=0, le=100)]  # content_no // 7 % 100 below this: never notified
+
+
+class AgeAssuranceRow(Strict):
+    """One month × cohort of the age_assurance table, as given."""
+
+    month: Month
+    cohort: Literal[schema.AGE_COHORTS]  # type: ignore[valid-type]
+    accounts_in_scope: Annotated[int, Field(ge=0)]
+    verified: Annotated[int, Field(ge=0)]
+    found_under_16: Annotated[int, Field(ge=0)]
+    notified: Annotated[int, Field(ge=0)] = 0
+    data_exported: Annotated[int, Field(ge=0)] = 0
+    restricted: Annotated[int, Field(ge=0)] = 0
+    suspended: Annotated[int, Field(ge=0)] = 0
+    actioned_early: Annotated[int, Field(ge=0)] = 0
+
+
 class DesignedAnswer(Strict):
     """An audit answer set on purpose."""
 
@@ -510,6 +556,9 @@ class Audits(Strict):
     assessed_by: NonEmpty
     assessed_on: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d\d-\d\d$")]
     designed: tuple[DesignedAnswer, ...] = ()
+    #: Answers given in full and never drawn: items added to a checklist after the sample's first release, so that the
+    #: drawn answers of every other item stay as they were.
+    answered: tuple[DesignedAnswer, ...] = ()
 
 
 # ------------------------------------------------------------------------------------------------ the scenario
@@ -541,7 +590,9 @@ class Scenario(Strict):
     reports: Reports
     appeals: Appeals
     authority_requests: AuthorityRequests
+    notices: Notices
     users: Users
+    age_assurance: tuple[AgeAssuranceRow, ...] = ()
     capacity: Capacity
     prevalence: Prevalence
     audits: Audits
