@@ -146,7 +146,9 @@ def _check_columns(engine: IbisEngine, name: str, reg: Registered, meta: PackMet
             else:
                 us = engine.epoch_us(v, zone)
                 rules.append(
-                    _Rule("future_timestamp", col.name, us > as_of, f"a time on or before the pack's as-of {shown_as_of}")
+                    _Rule(
+                        "future_timestamp", col.name, us > as_of, f"a time on or before the pack's as-of {shown_as_of}"
+                    )
                 )
     for order in table.time_orders:
         cols = (order.earlier, order.later)
@@ -157,7 +159,9 @@ def _check_columns(engine: IbisEngine, name: str, reg: Registered, meta: PackMet
         earlier = engine.epoch_us(t[order.earlier], reg.wall_clock.get(order.earlier))
         later = engine.epoch_us(t[order.later], reg.wall_clock.get(order.later))
         rules.append(
-            _Rule("time_order", order.later, later < earlier, f"{order.later} on or after {order.earlier}", order.earlier)
+            _Rule(
+                "time_order", order.later, later < earlier, f"{order.later} on or after {order.earlier}", order.earlier
+            )
         )
     for column, other, wording in schema.ROW_RULES.get(name, ()):
         if {column, other} <= present:
@@ -213,7 +217,7 @@ def _examples(engine: IbisEngine, reg: Registered, key: list[str], rule: _Rule, 
     cols = list(dict.fromkeys(key + shown))
     select = {c: _shown(engine, reg, c) for c in cols}
     q = t.filter(rule.bad.fill_null(False)).select(**select).order_by(key).limit(EXAMPLES_KEPT)
-    df = _run(engine, q, reg.label)
+    df = _readable(_run(engine, q, reg.label), reg)
     for rec in df.itertuples(index=False):
         values = dict(zip(df.columns, rec, strict=True))
         where = ", ".join(f"{k} {cell_text(values[k])!r}" for k in key)
@@ -224,6 +228,14 @@ def _examples(engine: IbisEngine, reg: Registered, key: list[str], rule: _Rule, 
         report.add(Problem(rule.severity, rule.kind, reg.label, None, rule.column, value, rule.expected, detail))
     if total > len(df):
         report.totals[(rule.severity, rule.kind)] += total - len(df)
+
+
+def _readable(df: pd.DataFrame, reg: Registered) -> pd.DataFrame:
+    """Example rows with instants back as timestamps (they travel as microseconds since the epoch)."""
+    for column in df.columns:
+        if column in reg.wall_clock and reg.wall_clock[column] != "" and pd.api.types.is_numeric_dtype(df[column]):
+            df[column] = pd.to_datetime(df[column], unit="us", utc=True)
+    return df
 
 
 def _shown(engine: IbisEngine, reg: Registered, column: str) -> Any:

@@ -76,11 +76,13 @@ class IbisEngine:
         return cls("duckdb", con, "duckdb")
 
     @classmethod
-    def spark(cls, master: str | None = None) -> IbisEngine:
+    def spark(cls, master: str | None = None, **conf: Any) -> IbisEngine:
+        """Spark on ``master`` (default ``local[*]``); ``conf``: Spark settings (``spark.executor.memory`` …) for
+        a new session, on top of the usual Spark configuration (spark-defaults.conf)."""
         from riskkit.engines.spark import session
 
         ibis = _ibis()
-        return cls("spark", ibis.pyspark.connect(session(master)), "pyspark")
+        return cls("spark", ibis.pyspark.connect(session(master, **conf)), "pyspark")
 
     # ------------------------------------------------------------------------------------------- registration
 
@@ -110,7 +112,7 @@ class IbisEngine:
                 self.con.con.register(view, arrow)
             elif self.backend == "pyspark":
                 session = self.con._session
-                frame = session.createDataFrame(arrow.to_pandas()).cache()  # uploaded once, read by every query
+                frame = session.createDataFrame(arrow).cache()  # Arrow in; kept on the executors for every query
                 frame.createOrReplaceTempView(view)
             else:
                 raise EngineError(f"the {self.name} engine takes tables from the warehouse, not from files")
@@ -429,15 +431,14 @@ def _scatter(
         ok &= level >= 0
     idx = (period * K + category) * levels + (0 if level is None else level)
     size = 2 * K * levels
-    glob = np.zeros(size, dtype=np.int64)
-    np.add.at(glob, idx[ok], values[ok])
+    out = np.zeros((2, size), dtype=np.int64)
+    np.add.at(out[1], idx[ok], values[ok])
     if malaysia is None:
-        mys = glob.copy()
+        out[0] = out[1]
     else:
-        mys = np.zeros(size, dtype=np.int64)
         sel = ok & malaysia
-        np.add.at(mys, idx[sel], values[sel])
-    return np.stack([mys, glob]).reshape(2, 2, K, levels)
+        np.add.at(out[0], idx[sel], values[sel])
+    return out.reshape(2, 2, K, levels)
 
 
 def _arrow(frame: pd.DataFrame, table: schema.Table) -> Any:

@@ -40,16 +40,15 @@ class Groups:
         sel = self.valid if mask is None else self.valid & mask
         idx = self.g[sel] * levels + (0 if level is None else level[sel].astype(np.int64))
         size = 2 * K * levels
+        mys = self.malaysia[sel]
+        both = np.concatenate([idx[mys], idx + size])  # scope 0 (Malaysia) then scope 1 (global): one pass
         if weights is None:
-            glob = np.bincount(idx, minlength=size)
-            mys = np.bincount(idx[self.malaysia[sel]], minlength=size)
+            out = np.bincount(both, minlength=2 * size)
         else:  # whole numbers summed exactly (int64), never through floats
             w = weights[sel]
-            glob = np.zeros(size, dtype=np.int64)
-            mys = np.zeros(size, dtype=np.int64)
-            np.add.at(glob, idx, w)
-            np.add.at(mys, idx[self.malaysia[sel]], w[self.malaysia[sel]])
-        return np.stack([mys, glob]).reshape(2, 2, K, levels)
+            out = np.zeros(2 * size, dtype=np.int64)
+            np.add.at(out, both, np.concatenate([w[mys], w]))
+        return out.reshape(2, 2, K, levels)
 
     def hist(self, minutes: np.ndarray, mask: np.ndarray, layout: Bins) -> np.ndarray:
         """Duration histogram per (scope, period, category) in the layout's bins."""
