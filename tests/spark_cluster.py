@@ -13,6 +13,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 HOST = "127.0.0.1"
@@ -71,13 +72,36 @@ def _wait(what: str, ready, procs: list[subprocess.Popen], logs: list[Path], tim
     raise RuntimeError(f"{what}: not ready after {timeout:.0f} s\n{tails}")
 
 
+@dataclass
+class Cluster:
+    url: str
+    work: Path
+    workers: int
+    procs: list[subprocess.Popen]
+    logs: list[Path]
+
+    def wait_for_workers(self, timeout: float = 90) -> None:
+        """Until every worker has registered with the master."""
+
+        def registered() -> bool:
+            done = [
+                log
+                for log in self.logs[1:]
+                if log.exists() and "Successfully registered with master" in log.read_text()
+            ]
+            return len(done) == self.workers
+
+        _wait("Spark workers", registered, self.procs, self.logs, timeout)
+
+
 @contextmanager
-def standalone_cluster(work: Path, workers: int = 2, timeout: float = 90) -> Iterator[str]:
-    """Start a master and ``workers`` workers (1 core, 768 MiB each) on 127.0.0.1; yield the master URL."""
+def standalone_cluster(work: Path, workers: int = 2, timeout: float = 60) -> Iterator[Cluster]:
+    """Start a master and ``workers`` workers (1 core, 768 MiB each) on 127.0.0.1; yield once the master listens
+    (the workers register meanwhile: :meth:`Cluster.wait_for_workers`). Everything is stopped on exit."""
     work.mkdir(parents=True, exist_ok=True)
     env = _env(work)
     spark_class = str(spark_home() / "bin" / "spark-class")
-    port, ui = _free_port(), _free_port()
+    port = _free_port()
     url = f"spark://{HOST}:{port}"
     procs: list[subprocess.Popen] = []
     logs: list[Path] = []
@@ -93,20 +117,19 @@ def standalone_cluster(work: Path, workers: int = 2, timeout: float = 90) -> Ite
             )
 
     try:
-        start("master", "org.apache.spark.deploy.master.Master", "--host", HOST, "--port", str(port))
-        start_args = ["--host", HOST, "--cores", "1", "--memory", "768m", "--webui-port", "0"]
+        start(
+            "master", "org.apache.spark.deploy.master.Master", "--host", HOST, "--port", str(port), "--webui-port", "0"
+        )
+        options = ["--host", HOST, "--cores", "1", "--memory", "768m", "--webui-port", "0", "--work-dir", str(work)]
         for i in range(workers):  # workers retry until the master answers, so they start alongside it
-            start(f"worker{i + 1}", "org.apache.spark.deploy.worker.Worker", url, *start_args, "--work-dir", str(work))
+            start(f"worker{i + 1}", "org.apache.spark.deploy.worker.Worker", url, *options)
 
-        def registered() -> bool:
-            done = [
-                log for log in logs[1:] if log.exists() and "Successfully registered with master" in log.read_text()
-            ]
-            return len(done) == workers
+        def listening() -> bool:
+            with socket.socket() as s:
+                return s.connect_ex((HOST, port)) == 0
 
-        _wait("Spark standalone cluster", registered, procs, logs, timeout)
-        del ui
-        yield url
+        _wait("Spark master", listening, procs, logs, timeout)
+        yield Cluster(url, work, workers, procs, logs)
     finally:
         for p in procs:
             if p.poll() is None:
