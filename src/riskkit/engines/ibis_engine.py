@@ -72,7 +72,6 @@ class IbisEngine:
             con = ibis.duckdb.connect(str(database), **kwargs)
         except Exception as exc:
             raise EngineError(f"cannot open DuckDB database {database}: {_first_line(exc)}") from None
-        con.raw_sql("SET TimeZone = 'UTC'")  # only for display; no computation depends on it
         return cls("duckdb", con, "duckdb")
 
     @classmethod

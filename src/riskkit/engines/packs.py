@@ -94,37 +94,38 @@ def _open(
         return DataPack(path, empty_meta, {}, {}, {}, report)
     tz = ZoneInfo(meta.timezone) if meta.timezone else None
     tables: dict[str, pd.DataFrame] = {}
-    files: dict[str, Path] = {}
     uploaded: set[str] = set()
     source = meta.raw.get("source")
+    named: set[str] = set()
     if source is not None:
         from riskkit.engines import source as warehouse
 
         eng = warehouse.connect(path, source, meta, engine, spark_master, report)
         if eng is None:
             return DataPack(path, meta, {}, {}, {}, report)
-        for name, frame in warehouse.small_tables(eng, source, meta, report).items():
-            tables[name] = frame
+        named = set(source.get("tables", {}))
+        tables.update(warehouse.small_tables(eng, source, meta, report))
     else:
         eng = engine if isinstance(engine, IbisEngine) else get(engine or "duckdb", spark_master=spark_master)
         if not isinstance(eng, IbisEngine):
             raise EngineError("open_pack needs an engine (duckdb, spark or a warehouse source)")
-        files = locate_tables(path, meta, report)
-        for name, file in files.items():
-            table = schema.for_time_basis(schema.table(name), meta.time_basis)
-            label = file.relative_to(path).as_posix()
-            if name in ENGINE_TABLES and file.suffix.lower() == ".parquet":
-                eng.register_parquet(name, file, label, meta.timezone)
-                continue
-            frame = read_table(path, file, table, report, tz, meta.as_of)
-            arrays.release_arrow_memory()
-            if frame is None:
-                continue
-            if name in ENGINE_TABLES:
-                eng.register_frame(name, frame, label)
-                uploaded.add(name)
-            else:
-                tables[name] = frame
+    # files: every table of a file pack; the tables a warehouse pack keeps as files beside datapack.yaml
+    files = {name: file for name, file in locate_tables(path, meta, report).items() if name not in named}
+    for name, file in files.items():
+        table = schema.for_time_basis(schema.table(name), meta.time_basis)
+        label = file.relative_to(path).as_posix()
+        if name in ENGINE_TABLES and file.suffix.lower() == ".parquet":
+            eng.register_parquet(name, file, label, meta.timezone)
+            continue
+        frame = read_table(path, file, table, report, tz, meta.as_of)
+        arrays.release_arrow_memory()
+        if frame is None:
+            continue
+        if name in ENGINE_TABLES:
+            eng.register_frame(name, frame, label)
+            uploaded.add(name)
+        else:
+            tables[name] = frame
     for t in schema.iter_tables():
         if t.multi or t.name in tables or t.name in eng.tables:
             continue
