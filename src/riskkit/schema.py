@@ -461,6 +461,11 @@ DATAPACK_YAML_FIELDS: tuple[MetaField, ...] = (
         "The warehouse table or view holding a contract table (schema-qualified if needed).",
     ),
     MetaField("source.tables.<name>.sql", "Instead of table: a query whose result is the contract table."),
+    MetaField(
+        "source.tables.<name>.parquet",
+        "Instead of table: Parquet files read in place — a file, a (partitioned) folder or a glob, relative to the "
+        "pack or a URL such as s3://lake/actions/.",
+    ),
     MetaField("source.tables.<name>.columns", "Your column names: {contract column: warehouse column}."),
     MetaField(
         "source.tables.<name>.values",

@@ -13,6 +13,8 @@ the engine: histograms come back and :mod:`riskkit.metrics` reads them.
 from __future__ import annotations
 
 import itertools
+import os
+import tempfile
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,8 @@ from riskkit.exceptions import EngineError
 CATEGORIES = schema.HARM_CATEGORIES
 K = len(CATEGORIES)
 _names = itertools.count(1)
+#: DuckDB's memory limit in this process (RISKKIT_DUCKDB_MEMORY_LIMIT overrides it); beyond it DuckDB spills to disk.
+DUCKDB_MEMORY_LIMIT = "1GB"
 
 
 def _ibis():
@@ -72,6 +76,15 @@ class IbisEngine:
             con = ibis.duckdb.connect(str(database), **kwargs)
         except Exception as exc:
             raise EngineError(f"cannot open DuckDB database {database}: {_first_line(exc)}") from None
+        # bounded memory in this process: DuckDB spills hash tables (keys, references) to disk beyond the limit
+        limit = os.environ.get("RISKKIT_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT)
+        spill = Path(os.environ.get("RISKKIT_DUCKDB_TEMP", Path(tempfile.gettempdir()) / "riskkit-duckdb"))
+        try:
+            con.con.execute(f"SET memory_limit = '{limit}'").fetchall()
+            con.con.execute(f"SET temp_directory = '{spill}'").fetchall()
+            con.con.execute("SET preserve_insertion_order = false").fetchall()  # aggregates need no order
+        except Exception as exc:
+            raise EngineError(f"DuckDB settings (RISKKIT_DUCKDB_MEMORY_LIMIT={limit}): {_first_line(exc)}") from None
         return cls("duckdb", con, "duckdb")
 
     @classmethod
@@ -303,6 +316,13 @@ class IbisEngine:
             part.arrays[name] = _scatter(per, cat, mys, values, b, bins.size)
 
         return _Job(q, read)
+
+    def batches(self, q: Any, rows: int) -> Any:
+        """The query's rows as Arrow record batches of about ``rows`` rows, streamed (bounded memory)."""
+        if self.backend == "duckdb":  # DuckDB's own reader (Ibis' batch reader calls an API DuckDB 2 removed)
+            ibis = _ibis()
+            return self.con.con.sql(ibis.to_sql(q, dialect="duckdb")).to_arrow_reader(rows)
+        return q.to_pyarrow_batches(chunk_size=rows)
 
     def _fetch(self, q: Any) -> pd.DataFrame:
         try:

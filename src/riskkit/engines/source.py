@@ -13,6 +13,8 @@ instead of files. The platform's own column names and enum values are mapped to 
           values: {action: {takedown: remove, geo_block: restrict}}     # contract column: {warehouse: contract}
         reports:
           sql: SELECT * FROM trust_safety.user_reports WHERE market = 'MY'  # … or a query
+        appeals:
+          parquet: s3://lake/appeals/     # … or Parquet files, a (partitioned) folder or a glob, read in place
 
 Credentials never appear in the pack: a URL may hold ``${VARIABLE}`` placeholders filled from the environment,
 and a password written into the URL is refused; BigQuery, Snowflake, Databricks and Trino also read their usual
@@ -146,7 +148,15 @@ def _open(path: Path, typed: Any, kind: str | None, wanted: str, spark_master: s
     return IbisEngine(scheme, con, getattr(con, "name", scheme))
 
 
-def _relation(eng: IbisEngine, spec: Any) -> Any:
+def _relation(eng: IbisEngine, spec: Any, path: Path) -> Any:
+    if spec.parquet is not None:  # a data lake: Parquet files, a (partitioned) folder or a glob, read in place
+        where = spec.parquet if "://" in spec.parquet or Path(spec.parquet).is_absolute() else str(path / spec.parquet)
+        view = f"riskkit_lake_{next(_names)}"
+        if eng.backend == "duckdb":
+            if Path(where).is_dir():
+                where = str(Path(where) / "**" / "*.parquet")
+            return eng.con.read_parquet(where, table_name=view)
+        return eng.con.read_parquet(where, table_name=view)
     if spec.sql is not None:
         if eng.backend == "duckdb":  # a temporary view (also on a read-only database), read like a table
             view = f"riskkit_query_{next(_names)}"
@@ -161,7 +171,7 @@ def _relation(eng: IbisEngine, spec: Any) -> Any:
 
 def label(eng: IbisEngine, name: str, spec: Any) -> str:
     """How problems name a warehouse table: ``actions (duckdb table trust_safety.decisions)``."""
-    where = f"table {spec.table}" if spec.table is not None else "query"
+    where = f"table {spec.table}" if spec.table is not None else ("query" if spec.sql else f"parquet {spec.parquet}")
     return f"{name} ({eng.name} {where})"
 
 
@@ -173,9 +183,10 @@ def reg_source(eng: IbisEngine, path: Path, name: str, spec: Any, meta: PackMeta
     where = label(eng, name, spec)
     key = f"source.tables.{name}"
     try:
-        raw = _relation(eng, spec)
+        raw = _relation(eng, spec, path)
     except Exception as exc:
-        _bad(report, key, spec.table or "sql", "a table, view or query the backend can read", _first_line(exc))
+        what = spec.table or spec.parquet or "sql"
+        _bad(report, key, what, "a table, view, query or Parquet files the backend can read", _first_line(exc))
         return
     contract = schema.table(name)
     known = set(contract.column_names)

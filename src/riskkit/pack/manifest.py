@@ -152,6 +152,7 @@ class SourceTable(Block):
 
     table: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] | None = None
     sql: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100_000)] | None = None
+    parquet: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] | None = None
     columns: dict[ColumnName, ColumnName] = Field(default_factory=dict)  # contract column -> warehouse column
     values: dict[ColumnName, dict[Annotated[str, StringConstraints(max_length=500)], MappedValue]] = Field(
         default_factory=dict
@@ -159,8 +160,10 @@ class SourceTable(Block):
 
     @model_validator(mode="after")
     def _one_relation(self) -> SourceTable:
-        if (self.table is None) == (self.sql is None):
-            raise ValueError("exactly one of table: (a table or view) or sql: (a query)")
+        if sum(x is not None for x in (self.table, self.sql, self.parquet)) != 1:
+            raise ValueError(
+                "exactly one of table: (a table or view), sql: (a query) or parquet: (files, a folder or a glob)"
+            )
         return self
 
 
