@@ -159,6 +159,8 @@ def main() -> None:
     reference = f"SQL = {DUCKDB_SQL!r}\nRSQL = {DUCKDB_REPORTS_SQL!r}\nASQL = {DUCKDB_APPEALS_SQL!r}\n" + RUN_REFERENCE
     runs: dict[str, list[tuple[float, float, dict]]] = {}
     tables = {k: work / f"metrics-{k}.csv" for k in ("duckdb", "spark", "inprocess")}
+    for stale in tables.values():
+        stale.unlink(missing_ok=True)
 
     def record(name: str, result: dict, wall: float, rss: float) -> None:
         runs.setdefault(name, []).append((wall, rss, result))

@@ -193,7 +193,7 @@ class IbisEngine:
         with ThreadPoolExecutor(max_workers=4) as pool:
             return list(pool.map(self._fetch, queries))
 
-    def partial(self, spec: Spec, periods: Periods, bins: Bins) -> Partial:
+    def partial(self, spec: Spec, periods: Periods, bins: Bins) -> Partial:  # pragma: no cover - for notebooks
         """One spec's partial aggregates (its tables registered)."""
         part = Partial()
         jobs = self.jobs(spec, periods, bins)
@@ -218,10 +218,11 @@ class IbisEngine:
             return udfs.spark_in_zone(value, zone)
         raise EngineError(f"{self.name}: timestamps without a time zone are not supported; store them as instants")
 
-    def relation(self, rel: Relation) -> Any:
-        """The relation as an Ibis table: the contract table with its looked-up columns joined on."""
+    def relation(self, rel: Relation, joins: tuple | None = None) -> Any:
+        """The relation as an Ibis table: the contract table with its looked-up columns (``joins``: only those)
+        joined on."""
         base = self.tables[rel.table].table
-        for j in rel.joins:
+        for j in rel.joins if joins is None else joins:
             other = self.tables[j.table].table
             if isinstance(j, JoinOne):
                 right = other.select(_rk_key=other[j.on], **{new: other[c] for new, c in j.columns.items()})
@@ -231,62 +232,90 @@ class IbisEngine:
         return base
 
     def jobs(self, spec: Spec, periods: Periods, bins: Bins) -> list[_Job]:
-        """The queries of one spec, each with how its rows fold into the partial."""
+        """The queries of one spec, each with how its rows fold into the partial: one cube of every count and
+        level over all its period columns, and one query per histogram (each joining only the lookups it reads).
+
+        Row values are computed in stages, each once per row: the instants as integer microseconds, then the
+        periods and the horizon, then every aggregate's condition as a column; the aggregate only sums."""
         ibis = _ibis()
-        t = self.relation(spec.relation)
-        c = _Compiler(self, spec, t)
         b0, b1, b2 = (int(x) for x in periods.bounds)
+        whens = list(dict.fromkeys([spec.when, *(a.when for a in spec.aggregates.values() if a.when)]))
+        period_of = {w: f"_p{i}" for i, w in enumerate(whens)}
+        keys_read = set(whens) | ({spec.category} if spec.category else set())
+        keys_read |= spec.malaysia.columns() if spec.malaysia is not None else set()
+        prepared: dict[tuple, tuple[Any, _Compiler, dict]] = {}
 
-        def period(column: str) -> Any:
-            ts = c.column(column)
-            return ibis.cases(((ts >= b0) & (ts < b1), 0), ((ts >= b1) & (ts < b2), 1), else_=ibis.null("int8"))
+        def prepare(reads: set[str]) -> tuple[Any, _Compiler, dict]:
+            joins = tuple(j for j in spec.relation.joins if _outputs(j) & (reads | keys_read))
+            if joins in prepared:
+                return prepared[joins]
+            t = self.relation(spec.relation, joins)
+            stamps = {}
+            for name in sorted(spec.columns()):
+                table, contract = spec.relation.kind(name)
+                if name in t.columns and schema.table(table).column(contract).kind == "timestamp":
+                    stamps[f"_us_{name}"] = _Compiler(self, spec, t).instant(name)
+            t = t.mutate(**stamps)
+            if self.backend == "duckdb" and any(isinstance(j, JoinOne) for j in joins):
+                # appeals with their decisions looked up, read by two queries: joined once into a temporary table
+                # of the appeals' size (spilled beyond DuckDB's memory limit), not scanning the actions twice
+                needed = [col for col in t.columns if col in spec.columns() or col in stamps]
+                view = f"riskkit_joined_{next(_names)}"
+                sql = ibis.to_sql(t.select(*needed), dialect="duckdb")
+                self.con.con.execute(f'CREATE TEMP TABLE "{view}" AS {sql}').fetchall()
+                t = self.con.table(view)
 
-        main = period(spec.when)
-        c.horizon = ibis.cases((main == 0, b1), else_=b2)
-        keys: dict[str, Any] = {}
-        if spec.category is not None:
-            keys["_c"] = t[spec.category]
-        if spec.malaysia is not None:
-            keys["_m"] = c.bool(spec.malaysia)
+            def period(us: Any) -> Any:
+                return ibis.cases(((us >= b0) & (us < b1), 0), ((us >= b1) & (us < b2), 1), else_=ibis.null("int8"))
 
-        by_when: dict[str, list[tuple[str, Any]]] = {}
-        for name, agg in spec.aggregates.items():
-            by_when.setdefault(agg.when or spec.when, []).append((name, agg))
+            t = t.mutate(**{period_of[w]: period(t[f"_us_{w}"]) for w in whens})
+            t = t.mutate(_h=ibis.cases((t[period_of[spec.when]] == 0, b1), else_=b2))
+            c = _Compiler(self, spec, t)
+            keys: dict[str, Any] = {}
+            if spec.category is not None:
+                keys["_c"] = t[spec.category]
+            if spec.malaysia is not None:
+                keys["_m"] = c.bool(spec.malaysia)
+            prepared[joins] = (t, c, keys)
+            return prepared[joins]
+
+        cube = [(n, a) for n, a in spec.aggregates.items() if not isinstance(a, Hist)]
         out: list[_Job] = []
-        for when, aggs in by_when.items():
-            p = main if when == spec.when else period(when)
-            cube = [(n, a) for n, a in aggs if not isinstance(a, Hist)]
-            if cube:
-                out.append(self._cube(c, t, p, keys, cube))
-            out += [self._hist(c, t, p, keys, name, agg, bins) for name, agg in aggs if isinstance(agg, Hist)]
+        if cube:
+            t, c, keys = prepare(set().union(*(_reads(a) for _, a in cube)))
+            out.append(self._cube(c, t, period_of, spec.when, keys, cube))
+        for name, agg in spec.aggregates.items():
+            if isinstance(agg, Hist):
+                t, c, keys = prepare(_reads(agg))
+                out.append(self._hist(c, t, period_of[agg.when or spec.when], keys, name, agg, bins))
         return out
 
-    def _cube(self, c: _Compiler, t: Any, p: Any, keys: dict, aggs: list) -> _Job:
+    def _cube(self, c: _Compiler, t: Any, period_of: dict, main: str, keys: dict, aggs: list) -> _Job:
         ibis = _ibis()
         level_columns = list(dict.fromkeys(a.column for _, a in aggs if isinstance(a, ByLevel)))
-        group = {"_p": p} | keys | {f"_l{i}": t[col] for i, col in enumerate(level_columns)}
-        q = t.mutate(**group)
-        q = q.filter(q["_p"].notnull())
-        sums: dict[str, Any] = {}
+        used = list(dict.fromkeys(period_of[a.when or main] for _, a in aggs))
+        t, c = c.shared(t, [e for _, a in aggs for e in (a.mask, getattr(a, "value", None)) if e is not None])
+        conditions: dict[str, Any] = {}
         value_of: dict[str, str] = {}
         seen: dict[tuple, str] = {}  # aggregates with the same condition are summed once
         for name, agg in aggs:
             key = ("total" if isinstance(agg, Total) else "count", id(agg.mask), id(getattr(agg, "value", None)))
             if key not in seen:
+                seen[key] = f"_k{len(conditions)}"
                 if isinstance(agg, Total):
-                    expr = ibis.ifelse(c.bool(agg.mask), c.value(agg.value).fill_null(0), 0).sum().cast("int64")
-                elif agg.mask.op == "lit" and agg.mask.data is True:
-                    expr = q.count()
+                    conditions[seen[key]] = ibis.ifelse(c.bool(agg.mask), c.value(agg.value).fill_null(0), 0)
                 else:
-                    expr = c.bool(agg.mask).cast("int64").sum()
-                seen[key] = f"_v{len(sums)}"
-                sums[seen[key]] = expr
+                    conditions[seen[key]] = c.bool(agg.mask).cast("int64")
             value_of[name] = seen[key]
-        q = q.group_by(list(group)).aggregate(**sums)
+        group = {p: t[p] for p in used} | keys | {f"_l{i}": t[col] for i, col in enumerate(level_columns)}
+        q = t.mutate(**conditions, **{k: v for k, v in group.items() if k not in used})
+        q = q.filter(ibis.or_(*[q[p].notnull() for p in used]))
+        q = q.group_by(list(group)).aggregate(**{k: q[k].sum().cast("int64") for k in conditions})
 
         def read(df: pd.DataFrame, part: Partial) -> None:
-            per, cat, mys = _keys(df)
+            cat, mys = _category_codes(df), (df["_m"].fillna(False).to_numpy(bool) if "_m" in df.columns else None)
             for name, agg in aggs:
+                per = df[period_of[agg.when or main]].fillna(-1).to_numpy(np.int64)
                 values = df[value_of[name]].fillna(0).to_numpy(np.int64)
                 if isinstance(agg, ByLevel):
                     raw = df[f"_l{level_columns.index(agg.column)}"].astype("string")
@@ -294,21 +323,23 @@ class IbisEngine:
                         codes = pd.Categorical(raw, categories=list(agg.levels)).codes.astype(np.int64)
                         part.arrays[name] = _scatter(per, cat, mys, values, codes, len(agg.levels))
                     else:
-                        codes, labels = pd.factorize(raw, use_na_sentinel=True, sort=True)
-                        arr = _scatter(per, cat, mys, values, codes.astype(np.int64), max(len(labels), 1))
+                        seen_levels = raw[(per >= 0) & (values >= 0)]
+                        labels = sorted(set(seen_levels.dropna()))
+                        codes = pd.Categorical(raw, categories=labels).codes.astype(np.int64)
+                        arr = _scatter(per, cat, mys, values, codes, max(len(labels), 1))
                         part.labelled[name] = {str(level): arr[..., i] for i, level in enumerate(labels)}
                 else:
                     part.arrays[name] = _scatter(per, cat, mys, values, None, 1)
 
         return _Job(q, read)
 
-    def _hist(self, c: _Compiler, t: Any, p: Any, keys: dict, name: str, agg: Hist, bins: Bins) -> _Job:
+    def _hist(self, c: _Compiler, t: Any, p: str, keys: dict, name: str, agg: Hist, bins: Bins) -> _Job:
         ibis = _ibis()
         minutes = c.value(agg.minutes)
         coarse = ibis.least(bins.fine + (minutes - bins.fine + 59) // 60, bins.size - 1)
-        group = {"_p": p} | keys | {"_b": ibis.cases((minutes < bins.fine, minutes), else_=coarse)}
-        q = t.mutate(**group, _keep=c.bool(agg.mask) & minutes.notnull())
-        q = q.filter(q["_keep"] & q["_p"].notnull()).group_by(list(group)).aggregate(_n=ibis._.count())
+        group = {"_p": t[p]} | keys | {"_b": ibis.cases((minutes < bins.fine, minutes), else_=coarse)}
+        q = t.filter(c.bool(agg.mask) & minutes.notnull() & t[p].notnull())
+        q = q.mutate(**group).group_by(list(group)).aggregate(_n=ibis._.count())
 
         def read(df: pd.DataFrame, part: Partial) -> None:
             per, cat, mys = _keys(df)
@@ -333,6 +364,20 @@ class IbisEngine:
             raise EngineError(f"the {self.name} engine failed: {_first_line(exc)}") from None
 
 
+def _outputs(j: Any) -> set[str]:
+    """The columns a lookup adds to its relation."""
+    return set(j.columns) if isinstance(j, JoinOne) else {j.name}
+
+
+def _reads(agg: Any) -> set[str]:
+    """The relation columns one aggregate reads."""
+    out = {agg.column} if isinstance(agg, ByLevel) else set()
+    for e in (getattr(agg, "mask", None), getattr(agg, "minutes", None), getattr(agg, "value", None)):
+        if e is not None:
+            out |= e.columns()
+    return out
+
+
 @dataclass
 class _Job:
     """One query and how its (aggregated) rows fold into a partial."""
@@ -352,23 +397,25 @@ class _Compiler:
 
     def __init__(self, engine: IbisEngine, spec: Spec, table: Any) -> None:
         self.engine, self.spec, self.t = engine, spec, table
-        self.horizon: Any = None
+        self._named: dict[int, str] = {}  # shared sub-expressions already computed as columns of ``t``
         self._cols: dict[str, Any] = {}
+
+    def instant(self, name: str) -> Any:
+        """A timestamp column as integer microseconds since the epoch (read in datapack.yaml's zone if it is a
+        wall clock)."""
+        table, contract = self.spec.relation.kind(name)
+        zone = self.engine.tables[table].wall_clock.get(contract)
+        if zone == "":
+            raise EngineError(
+                f"{self.engine.tables[table].label}: column {contract} has no time zone; declare "
+                "`timezone:` in datapack.yaml or store instants"
+            )
+        return self.engine.epoch_us(self.t[name], zone)
 
     def column(self, name: str) -> Any:
         if name not in self._cols:
-            table, contract = self.spec.relation.kind(name)
-            kind = schema.table(table).column(contract).kind
-            value = self.t[name]
-            if kind == "timestamp":
-                zone = self.engine.tables[table].wall_clock.get(contract)
-                if zone == "":
-                    raise EngineError(
-                        f"{self.engine.tables[table].label}: column {contract} has no time zone; declare "
-                        "`timezone:` in datapack.yaml or store instants"
-                    )
-                value = self.engine.epoch_us(value, zone)
-            self._cols[name] = value
+            stamp = f"_us_{name}"
+            self._cols[name] = self.t[stamp] if stamp in self.t.columns else self.t[name]
         return self._cols[name]
 
     def bool(self, e: Expr) -> Any:
@@ -377,7 +424,41 @@ class _Compiler:
             return ibis.literal(bool(e.data))
         return self.value(e)
 
+    def shared(self, t: Any, exprs: list[Expr]) -> tuple[Any, _Compiler]:
+        """Sub-expressions several conditions share (``enforced``, ``done`` …: the same objects) computed once per
+        row, as columns of a stage of their own, innermost first; returns that table and a compiler reading it."""
+        from collections import Counter
+
+        uses: Counter = Counter()
+        nodes: dict[int, tuple[Expr, int]] = {}
+
+        def visit(e: Expr, depth: int = 0) -> int:
+            uses[id(e)] += 1
+            height = 1 + max((visit(a) for a in e.args), default=0)
+            nodes[id(e)] = (e, height)
+            return height
+
+        for e in exprs:
+            visit(e)
+        common = [(h, e) for key, (e, h) in nodes.items() if uses[key] > 1 and e.op not in ("col", "lit", "horizon")]
+        number = {id(e): f"_s{i}" for i, (_, e) in enumerate(common)}  # stable names: the same SQL every run
+        out = _Compiler(self.engine, self.spec, t)
+        out._cols = {}
+        for height in sorted({h for h, _ in common}):
+            stage = {number[id(e)]: out.value(e) for h, e in common if h == height}
+            t = t.mutate(**stage)
+            named = dict(out._named)
+            out = _Compiler(self.engine, self.spec, t)
+            out._named = named | {id(e): number[id(e)] for h, e in common if h == height}
+        return t, out
+
     def value(self, e: Expr) -> Any:
+        name = self._named.get(id(e))
+        if name is not None:
+            return self.t[name]
+        return self._value(e)
+
+    def _value(self, e: Expr) -> Any:
         ibis = _ibis()
         op = e.op
         if op == "col":
@@ -385,7 +466,7 @@ class _Compiler:
         if op == "lit":
             return ibis.literal(e.data)
         if op == "horizon":
-            return self.horizon
+            return self.t["_h"]
         if op == "and":
             return self.bool(e.args[0]) & self.bool(e.args[1])
         if op == "or":
