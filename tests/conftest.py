@@ -105,6 +105,7 @@ def spark_engine(tmp_path_factory):
         os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
         engine = IbisEngine.spark(cluster.url, **DRIVER_CONF)  # starts while the workers register
         cluster.wait_for_workers()
+        cluster.wait_for_executors(engine.con._session)
         try:
             yield engine
         finally:

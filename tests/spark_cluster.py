@@ -94,6 +94,15 @@ class Cluster:
         _wait("Spark workers", registered, self.procs, self.logs, timeout)
 
 
+    def wait_for_executors(self, spark, timeout: float = 90) -> None:
+        """Until the driver ``spark`` has an executor on every worker."""
+
+        def launched() -> bool:
+            return spark.sparkContext._jsc.sc().getExecutorMemoryStatus().size() >= self.workers + 1  # + the driver
+
+        _wait("Spark executors", launched, self.procs, self.logs, timeout)
+
+
 @contextmanager
 def standalone_cluster(work: Path, workers: int = 2, timeout: float = 60) -> Iterator[Cluster]:
     """Start a master and ``workers`` workers (1 core, 768 MiB each) on 127.0.0.1; yield once the master listens
