@@ -93,7 +93,6 @@ class Cluster:
 
         _wait("Spark workers", registered, self.procs, self.logs, timeout)
 
-
     def wait_for_executors(self, spark, timeout: float = 90) -> None:
         """Until the driver ``spark`` has an executor on every worker."""
 

@@ -137,6 +137,7 @@ def broken_pack(tmp_path_factory) -> Path:
     actions.loc[15, "detected_at"] = pd.Timestamp("2027-01-01T00:00:00Z")  # after the as-of
     appeals.iloc[[0, 1], appeals.columns.get_loc("action_id")] = ["NOPE-1", "NOPE-2"]  # dangling
     reports = reports.drop(columns=["outcome"])  # a required column missing
+    actions["moderator_note"] = "internal"  # not in the contract: a warning, ignored
     _write(actions, root / "actions.parquet")
     _write(reports, root / "reports.parquet")
     _write(appeals, root / "appeals.parquet")
@@ -154,7 +155,7 @@ def test_engine_validation_reports_what_the_file_checks_report(broken_pack, libr
     assert engine.totals == files.totals
     kinds = {k for _, k in files.totals}
     assert {"duplicate_key", "enum", "empty_value", "time_order", "future_timestamp", "dangling_reference"} <= kinds
-    assert "missing_column" in kinds
+    assert "missing_column" in kinds and ("warning", "unknown_column") in files.totals
     assert _problems(engine) == _problems(files)
     # an engine row has no row number: its key stands in for it
     dup = engine.of("duplicate_key")[0]

@@ -51,3 +51,46 @@ def test_partials_are_equal_in_process_in_duckdb_and_in_spark(spark_engine, libr
     for name in here:  # equal partials, one finaliser: equal metrics (the sample's table is compared above)
         assert here[name].equals(in_spark[name]), name
         assert in_duckdb[name].equals(in_spark[name]), name
+
+
+def test_a_warehouse_pack_on_spark_maps_names_and_reads_wall_clock_times(spark_engine, tmp_path, library):
+    """The tests' small pack with its actions as the platform keeps them: its own column names and codes, and
+    wall-clock Malaysian times without a zone (Parquet TIMESTAMP_NTZ), read by Spark through `source:`."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import yaml
+
+    from packs import make_pack
+    from riskkit.pack import load_datapack
+
+    files = make_pack(tmp_path / "files")
+    reference = compute(load_datapack(files, library=library), "2025-H2", library=library)
+    actions = load_datapack(files, library=library).actions.astype({"action": "string", "category": "string"})
+    for col in ("detected_at", "actioned_at"):
+        actions[col] = actions[col].dt.tz_convert("Asia/Kuala_Lumpur").dt.tz_localize(None)
+    actions["action"] = actions["action"].map({"remove": "TD", "suspend_account": "SU", "warn": "WN"})
+    actions = actions.rename(columns={"action_id": "decision_id", "detected_at": "flagged_at", "action": "outcome"})
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    pq.write_table(pa.Table.from_pandas(actions, preserve_index=False), lake / "decisions.parquet")
+    wh = tmp_path / "warehouse"
+    wh.mkdir()
+    for csv in files.glob("*.csv"):
+        if csv.name != "actions.csv":
+            (wh / csv.name).write_bytes(csv.read_bytes())
+    meta = {**BASE_META, "timezone": "Asia/Kuala_Lumpur"}
+    meta["source"] = {
+        "backend": "pyspark",
+        "tables": {
+            "actions": {
+                "parquet": str(lake / "decisions.parquet"),
+                "columns": {"action_id": "decision_id", "detected_at": "flagged_at", "action": "outcome"},
+                "values": {"action": {"TD": "remove", "SU": "suspend_account", "WN": "warn"}},
+            }
+        },
+    }
+    (wh / "datapack.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
+    pack = open_pack(wh, library=library, engine=spark_engine)
+    assert pack.report.ok, pack.report.format()
+    assert pack.engine.tables["actions"].wall_clock["detected_at"] == "Asia/Kuala_Lumpur"  # read in the pack's zone
+    pd.testing.assert_frame_equal(reference.table, compute(pack, "2025-H2", library=library).table)

@@ -101,6 +101,20 @@ def _check_columns(engine: IbisEngine, name: str, reg: Registered, meta: PackMet
     table = schema.for_time_basis(schema.table(name), meta.time_basis)
     t = reg.table
     present = set(t.columns)
+    if reg.file is not None:  # a file read in place: columns outside the contract are ignored, as for files
+        for col in t.columns:
+            if col not in table.column_names:
+                report.add(
+                    Problem(
+                        "warning",
+                        "unknown_column",
+                        reg.label,
+                        column=str(col),
+                        detail="not in the data contract; ignored",
+                        expected="one of " + ", ".join(table.column_names),
+                    )
+                )
+        present = {c for c in t.columns if c in table.column_names}
     missing = [c for c in table.required_columns if c not in present]
     for col in missing:
         report.add(

@@ -186,12 +186,24 @@ class IbisEngine:
     def run(self, queries: list[Any]) -> list[pd.DataFrame]:
         """Execute the queries: one after the other on DuckDB (which parallelises each), several at once on Spark
         (whose per-query latency, not work, dominates for aggregated results)."""
-        if self.backend != "pyspark" or len(queries) < 2:
-            return [self._fetch(q) for q in queries]
         from concurrent.futures import ThreadPoolExecutor
 
+        if self.backend == "duckdb" and len(queries) > 1:
+            # compile the next query to SQL here while DuckDB (which releases the GIL) executes the previous one
+            ibis = _ibis()
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                futures = [pool.submit(self._execute_sql, str(ibis.to_sql(q, dialect="duckdb"))) for q in queries]
+                return [f.result() for f in futures]
+        if self.backend != "pyspark" or len(queries) < 2:
+            return [self._fetch(q) for q in queries]
         with ThreadPoolExecutor(max_workers=4) as pool:
             return list(pool.map(self._fetch, queries))
+
+    def _execute_sql(self, sql: str) -> pd.DataFrame:
+        try:
+            return self.con.con.sql(sql).to_arrow_table().to_pandas()
+        except Exception as exc:
+            raise EngineError(f"the {self.name} engine failed: {_first_line(exc)}") from None
 
     def partial(self, spec: Spec, periods: Periods, bins: Bins) -> Partial:  # pragma: no cover - for notebooks
         """One spec's partial aggregates (its tables registered)."""
@@ -531,13 +543,13 @@ def _scatter(
         ok &= level >= 0
     idx = (period * K + category) * levels + (0 if level is None else level)
     size = 2 * K * levels
-    out = np.zeros((2, size), dtype=np.int64)
-    np.add.at(out[1], idx[ok], values[ok])
-    if malaysia is None:
-        out[0] = out[1]
-    else:
-        sel = ok & malaysia
-        np.add.at(out[0], idx[sel], values[sel])
+    if len(values) and int(np.abs(values).max()) >= 2**52:  # pragma: no cover - beyond any half-year
+        raise EngineError("an engine count is too large to sum exactly")
+    # bincount sums in float64, exact for whole numbers below 2**53 (checked above), then back to int64
+    sel = ok if malaysia is None else ok & malaysia
+    both = np.concatenate([idx[sel], idx[ok] + size])  # scope 0 (Malaysia) then scope 1 (global)
+    weights = np.concatenate([values[sel], values[ok]]).astype(np.float64)
+    out = np.bincount(both, weights=weights, minlength=2 * size).astype(np.int64)
     return out.reshape(2, 2, K, levels)
 
 

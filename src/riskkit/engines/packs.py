@@ -95,6 +95,8 @@ def _open(
     tz = ZoneInfo(meta.timezone) if meta.timezone else None
     tables: dict[str, pd.DataFrame] = {}
     uploaded: set[str] = set()
+    if isinstance(engine, IbisEngine):
+        engine.tables = {}  # an engine holds one pack's tables at a time
     source = meta.raw.get("source")
     named: set[str] = set()
     if source is not None:

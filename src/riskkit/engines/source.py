@@ -221,7 +221,6 @@ def reg_source(eng: IbisEngine, path: Path, name: str, spec: Any, meta: PackMeta
     view = None
     if eng.backend == "pyspark":  # Spark's own types tell an instant from a wall clock: look at a view of it
         view = f"riskkit_{name}_{next(_names)}"
-        eng.con._session.sql("SELECT 1").count()  # the session is alive before creating views
         table = eng.con.create_view(view, table, overwrite=True)
     eng.tables[name] = _registered(eng, table, where, view, name, meta.timezone)
 
