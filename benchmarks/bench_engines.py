@@ -70,9 +70,13 @@ print(json.dumps({"wall": t3 - t0, "import": t1 - t0, "open": t2 - t1, "compute"
 """
 
 
-def partition(pack: Path, lake: Path) -> None:
+IDS = ("action_id", "report_id", "appeal_id")
+
+
+def partition(pack: Path, lake: Path, copies: int = 1) -> None:
     """The pack's event tables as Parquet datasets partitioned by month (Malaysian time) of their cohort column,
-    streamed batch by batch."""
+    streamed batch by batch; ``copies`` > 1 repeats the pack with its ids prefixed (r1-, r2-, …) to reach sizes
+    the generator does not make (it stops at 50 M actions)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
@@ -80,13 +84,21 @@ def partition(pack: Path, lake: Path) -> None:
 
     for name, column in EVENT.items():
         source = pq.ParquetFile(pack / f"{name}.parquet")
-        schema = source.schema_arrow.append(pa.field("month", pa.string()))
+        fields = [pa.field(f.name, pa.string()) if copies > 1 and f.name in IDS else f for f in source.schema_arrow]
+        schema = pa.schema([*fields, pa.field("month", pa.string())])
 
         def batches(source=source, column=column, schema=schema):
-            for batch in source.iter_batches(batch_size=1_000_000):
-                local = batch.column(column).cast(pa.timestamp("us", tz="Asia/Kuala_Lumpur"))
-                month = pc.strftime(local, format="%Y-%m")
-                yield pa.RecordBatch.from_arrays([*batch.columns, month], schema=schema)
+            for copy in range(copies):
+                prefix = pa.scalar(f"r{copy + 1}-", type=pa.string())
+                for batch in source.iter_batches(batch_size=1_000_000):
+                    local = batch.column(column).cast(pa.timestamp("us", tz="Asia/Kuala_Lumpur"))
+                    cols = list(batch.columns)
+                    for i, field in enumerate(batch.schema):
+                        if copies > 1 and field.name in IDS:
+                            text = cols[i].cast(pa.string())
+                            cols[i] = pc.binary_join_element_wise(prefix, text, pa.scalar("", pa.string()))
+                    cols.append(pc.strftime(local, format="%Y-%m"))
+                    yield pa.RecordBatch.from_arrays(cols, schema=schema)
 
         ds.write_dataset(
             pa.RecordBatchReader.from_batches(schema, batches()),
@@ -138,6 +150,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="folder for the lake (default: a temporary one)")
     parser.add_argument("--no-spark", action="store_true")
     parser.add_argument("--no-inprocess", action="store_true")
+    parser.add_argument(
+        "--copies", type=int, default=1, help="repeat the pack this many times in the lake (ids prefixed): N x copies"
+    )
     args = parser.parse_args()
 
     tmp = tempfile.TemporaryDirectory(prefix="riskkit-bench-engines-")
@@ -152,7 +167,7 @@ def main() -> None:
     lake = work / "lake"
     if not (lake / "actions").is_dir():
         t = time.perf_counter()
-        partition(pack, lake)
+        partition(pack, lake, args.copies)
         print(f"partitioned lake written in {time.perf_counter() - t:.1f} s: {lake}", flush=True)
     on_duckdb = lake_pack(pack, lake, work / "lake-duckdb", "duckdb")
     on_spark = lake_pack(pack, lake, work / "lake-spark", "pyspark")
@@ -228,7 +243,8 @@ def main() -> None:
         return statistics.median(r[i] for r in runs[name])
 
     print()
-    print(f"{args.actions:,} actions (cycle {CYCLE}); medians of {args.repeat} fresh processes; lake {lake}")
+    total = args.actions * args.copies
+    print(f"{total:,} actions (cycle {CYCLE}); medians of {args.repeat} fresh processes; lake {lake}")
     print(f"{'variant':<22} {'wall s':>8} {'peak RSS MiB':>13}")
     for name in runs:
         print(f"{name:<22} {med(name, 0):8.2f} {med(name, 1):13.0f}")
