@@ -11,6 +11,7 @@ example's key stands in for it (``action_id 'A17'``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -64,12 +65,18 @@ def check_tables(
             continue
         referenced = len(table.primary_key) == 1 and (name, table.primary_key[0]) in REFERENCED
         if name not in columns_checked or referenced:  # in-process checks leave referenced keys to the references
-            tasks.append(lambda own, reg=reg, table=table: _check_unique(engine, reg, table, own))
+            rows = report.rows.get(reg.label, 0)
+            tasks.append(lambda own, reg=reg, table=table, rows=rows: _check_unique(engine, reg, table, own, rows))
     for name, reg in usable.items():
         for fk in schema.table(name).foreign_keys:
             target = usable.get(fk.ref_table)
             if target is not None and fk.column in reg.table.columns and fk.ref_column in target.table.columns:
-                tasks.append(lambda own, reg=reg, fk=fk, target=target: _check_reference(engine, reg, fk, target, own))
+                rows = max(report.rows.get(target.label, 0), report.rows.get(reg.label, 0))
+                tasks.append(
+                    lambda own, reg=reg, fk=fk, target=target, rows=rows: _check_reference(
+                        engine, reg, fk, target, own, rows
+                    )
+                )
     _in_parallel(engine, report, tasks)
 
 
@@ -283,25 +290,52 @@ def _shown(engine: IbisEngine, reg: Registered, column: str) -> Any:
     return v
 
 
-def _check_unique(engine: IbisEngine, reg: Registered, table: schema.Table, report: ValidationReport) -> None:
+#: Rows per pass of a key check on DuckDB (RISKKIT_KEY_PASS_ROWS): a key's hash table is built for one hash
+#: slice of the keys at a time, so the memory of this process does not grow with the rows.
+KEY_PASS_ROWS = 20_000_000
+
+
+def _slices(engine: IbisEngine, rows: int) -> int:
+    """How many hash slices a key check over ``rows`` rows runs in (1 on engines that spill by themselves)."""
+    if engine.backend != "duckdb":
+        return 1
+    per = int(os.environ.get("RISKKIT_KEY_PASS_ROWS", KEY_PASS_ROWS))
+    return max(1, -(-rows // max(per, 1)))
+
+
+def _slice(t: Any, column: str, i: int, n: int) -> Any:
+    """Rows of ``t`` whose ``column`` falls in hash slice ``i`` of ``n``."""
+    if n == 1:
+        return t
+    return t.filter((t[column].cast("string").hash() % n + n) % n == i)
+
+
+def _check_unique(
+    engine: IbisEngine, reg: Registered, table: schema.Table, report: ValidationReport, rows: int
+) -> None:
     import ibis
 
-    t = reg.table
     key = list(table.primary_key)
-    complete = ibis.and_(*[t[c].notnull() for c in key])
-    kept = t.filter(complete)
-    groups = kept.group_by(key).aggregate(_n=kept.count())
-    dup = groups.filter(groups["_n"] > 1)
-    total = _int(_run(engine, dup.aggregate(_extra=(dup["_n"] - 1).sum()), reg.label).iloc[0]["_extra"])
+    n = _slices(engine, rows)
+    total, frames = 0, []
+    for i in range(n):
+        t = _slice(reg.table, key[0], i, n)
+        kept = t.filter(ibis.and_(*[t[c].notnull() for c in key]))
+        groups = kept.group_by(key).aggregate(_n=kept.count())
+        dup = groups.filter(groups["_n"] > 1)
+        found = _int(_run(engine, dup.aggregate(_extra=(dup["_n"] - 1).sum()), reg.label).iloc[0]["_extra"])
+        if found:
+            total += found
+            frames.append(_run(engine, dup.order_by(key).limit(EXAMPLES_KEPT), reg.label))
     if not total:
         return
-    df = _run(engine, dup.order_by(key).limit(EXAMPLES_KEPT), reg.label)
+    df = pd.concat(frames).sort_values(key, kind="stable").head(EXAMPLES_KEPT)
     kept = 0
     for rec in df.itertuples(index=False):
         values = dict(zip(df.columns, rec, strict=True))
         shown = " / ".join(cell_text(values[c]) for c in key)
-        n = int(values["_n"])
-        for _ in range(n - 1):
+        count = int(values["_n"])
+        for _ in range(count - 1):
             if kept >= EXAMPLES_KEPT:
                 break
             report.add(
@@ -313,7 +347,7 @@ def _check_unique(engine: IbisEngine, reg: Registered, table: schema.Table, repo
                     " + ".join(key),
                     shown,
                     f"a unique {' + '.join(key)}",
-                    f"{n} rows have this key",
+                    f"{count} rows have this key",
                 )
             )
             kept += 1
@@ -322,18 +356,29 @@ def _check_unique(engine: IbisEngine, reg: Registered, table: schema.Table, repo
 
 
 def _check_reference(
-    engine: IbisEngine, reg: Registered, fk: schema.ForeignKey, target: Registered, report: ValidationReport
+    engine: IbisEngine,
+    reg: Registered,
+    fk: schema.ForeignKey,
+    target: Registered,
+    report: ValidationReport,
+    rows: int,
 ) -> None:
-    t, r = reg.table, target.table
-    probes = t.filter(t[fk.column].notnull() & (t[fk.column].cast("string").length() > 0))
-    dangling = probes.anti_join(r, probes[fk.column] == r[fk.ref_column])
-    total = _int(_run(engine, dangling.count().name("_n").as_table(), reg.label).iloc[0]["_n"])
+    table = schema.table(reg_name(engine, reg))
+    key = [c for c in table.primary_key if c in reg.table.columns] or [fk.column]
+    cols = list(dict.fromkeys([*key, fk.column]))
+    n = _slices(engine, rows)
+    total, frames = 0, []
+    for i in range(n):
+        t, r = _slice(reg.table, fk.column, i, n), _slice(target.table, fk.ref_column, i, n)
+        probes = t.filter(t[fk.column].notnull() & (t[fk.column].cast("string").length() > 0))
+        dangling = probes.anti_join(r, probes[fk.column] == r[fk.ref_column])
+        found = _int(_run(engine, dangling.count().name("_n").as_table(), reg.label).iloc[0]["_n"])
+        if found:
+            total += found
+            frames.append(_run(engine, dangling.select(*cols).order_by(key).limit(EXAMPLES_KEPT), reg.label))
     if not total:
         return
-    table = schema.table(reg_name(engine, reg))
-    key = [c for c in table.primary_key if c in t.columns] or [fk.column]
-    cols = list(dict.fromkeys([*key, fk.column]))
-    df = _run(engine, dangling.select(*cols).order_by(key).limit(EXAMPLES_KEPT), reg.label)
+    df = pd.concat(frames).sort_values(key, kind="stable").head(EXAMPLES_KEPT)
     expected = f"an {fk.ref_column} that exists in {target.label}"
     for rec in df.itertuples(index=False):
         values = dict(zip(df.columns, rec, strict=True))
