@@ -45,7 +45,6 @@ def check_tables(
     report: ValidationReport,
     *,
     columns_checked: Collection[str] = (),
-    in_memory: dict[str, pd.DataFrame] | None = None,
 ) -> None:
     """Check every table registered in ``engine``. ``columns_checked``: tables whose cells were already checked
     in-process (CSV tables uploaded after validation); their keys and references are still checked here."""

@@ -1,8 +1,9 @@
 """The engine interpreter of :mod:`riskkit.engines.expr`: specs compiled through Ibis to DuckDB, Spark or a warehouse.
 
-Per spec and period column, one ``GROUP BY`` over scope × period × category × every level column, summing each
+Per spec, one ``GROUP BY`` over scope × every period column × category × every level column, summing each
 aggregate's condition (a cube of low-cardinality keys), and one ``GROUP BY`` per duration histogram over its bin —
-so only partial aggregates (thousands of rows, whatever the table's size) come back to this process.
+so only partial aggregates (thousands of rows, whatever the table's size) come back to this process. Row values are
+computed in stages (instants, periods and horizon, shared conditions), each once per row.
 
 Timestamps are compared as integer microseconds since the epoch: each backend's own "epoch microseconds" function
 (DuckDB ``epoch_us``, Spark ``unix_micros``, BigQuery ``UNIX_MICROS``) on the instant, and the cycle bounds are UTC
@@ -98,17 +99,11 @@ class IbisEngine:
 
     # ------------------------------------------------------------------------------------------- registration
 
-    def register(self, name: str, table: Any, label: str, wall_clock: Mapping[str, str | None] | None = None) -> None:
-        self.tables[name] = Registered(table, label, dict(wall_clock or {}))
-
     def register_parquet(self, name: str, path: Path, label: str, timezone: str | None) -> Registered:
         """A Parquet file (or folder of files) read in place by the engine."""
         view = f"riskkit_{name}_{next(_names)}"
         try:
-            if self.backend == "duckdb":
-                table = self.con.read_parquet(str(path), table_name=view)
-            else:
-                table = self.con.read_parquet(str(path), table_name=view)
+            table = self.con.read_parquet(str(path), table_name=view)
         except Exception as exc:
             raise EngineError(f"{label}: the {self.name} engine cannot read it: {_first_line(exc)}") from None
         reg = Registered(table, label, self.wall_clocks(table, view, name, timezone), file=path)
@@ -204,14 +199,6 @@ class IbisEngine:
             return self.con.con.sql(sql).to_arrow_table().to_pandas()
         except Exception as exc:
             raise EngineError(f"the {self.name} engine failed: {_first_line(exc)}") from None
-
-    def partial(self, spec: Spec, periods: Periods, bins: Bins) -> Partial:  # pragma: no cover - for notebooks
-        """One spec's partial aggregates (its tables registered)."""
-        part = Partial()
-        jobs = self.jobs(spec, periods, bins)
-        for job, df in zip(jobs, self.run([j.query for j in jobs]), strict=True):
-            job.read(df, part)
-        return part
 
     def epoch_us(self, value: Any, zone: str | None) -> Any:
         """Microseconds since the epoch of an engine timestamp (``zone``: read a wall-clock column in it)."""
