@@ -35,7 +35,7 @@ test: $(STAMP) ## lint, then the whole test suite (2 workers; a notebook's cells
 		--nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg tests notebooks
 
 test-fast: $(STAMP) ## the tests without browsers, notebooks or slow runs (seconds, for the edit loop)
-	$(BIN)/python -m pytest -n 2 -m "not browser and not notebook and not slow" tests
+	$(BIN)/python -m pytest -n 2 -m "not browser and not notebook and not slow and not spark" tests
 
 lint: $(STAMP) ## ruff check and format check only
 	$(BIN)/ruff check src tests benchmarks

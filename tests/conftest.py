@@ -89,3 +89,24 @@ def sample_year_run(tmp_path_factory) -> Path:
     from riskkit.runner import run_cycle
 
     return _shared_run(tmp_path_factory, "year", lambda out: run_cycle(SAMPLE, "2025", out=out, progress=False).folder)
+
+
+@pytest.fixture(scope="session")
+def spark_engine(tmp_path_factory):
+    """The Spark engine on a standalone cluster on 127.0.0.1 — a master and two workers (JVMs started from the
+    pyspark distribution) — with this process as the driver; stopped at the end of the session."""
+    from spark_cluster import DRIVER_CONF, java_available, standalone_cluster
+
+    if not java_available():
+        pytest.skip("Spark needs Java 17 (.ci/run installs openjdk-17-jre-headless)")
+    from riskkit.engines.ibis_engine import IbisEngine
+
+    with standalone_cluster(tmp_path_factory.mktemp("spark")) as cluster:
+        os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+        engine = IbisEngine.spark(cluster.url, **DRIVER_CONF)  # starts while the workers register
+        cluster.wait_for_workers()
+        cluster.wait_for_executors(engine.con._session)
+        try:
+            yield engine
+        finally:
+            engine.con._session.stop()

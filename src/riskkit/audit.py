@@ -337,7 +337,12 @@ def _text(a: Mapping[str, Any] | None, key: str) -> str:
 
 
 def _surfaces(pack: DataPack, cycle: Cycle) -> set[str]:
-    used = set(pack.actions["surface"].dropna().astype(str).unique())
+    from riskkit.engines import cycle as on_engine
+
+    if on_engine.on_engine(pack):
+        used = on_engine.surfaces_used(pack)
+    else:
+        used = set(pack.actions["surface"].dropna().astype(str).unique())
     features = pack.get("feature_changes")
     if features is not None:
         live = features[features["launched_at"] < cycle.end]

@@ -67,20 +67,50 @@ def _library(args: argparse.Namespace):
     return load_library(args.frameworks or ())
 
 
-def _cmd_validate(args: argparse.Namespace) -> int:
-    from riskkit.pack import validate_datapack
+def _on_engine(args: argparse.Namespace, path: str) -> bool:
+    """Whether the pack is opened on an engine: --engine duckdb|spark, or a warehouse pack (source: in datapack.yaml)."""
+    from riskkit.engines.packs import is_warehouse
 
-    report = validate_datapack(args.path, library=_library(args), as_of=args.as_of)
+    engine = getattr(args, "engine", None)
+    return bool(engine and engine != "inprocess") or is_warehouse(path)
+
+
+def _load(args: argparse.Namespace, path: str, library, columns=None):
+    """The pack: read into memory, or opened on its engine (validated either way; InvalidDataPack if not valid)."""
+    if _on_engine(args, path):
+        from riskkit.engines.packs import open_pack
+
+        return open_pack(path, library=library, engine=args.engine, as_of=args.as_of, spark_master=args.spark_master)
+    from riskkit.pack import load_datapack
+
+    return load_datapack(path, library=library, as_of=args.as_of, columns=columns)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    if _on_engine(args, args.path):
+        from riskkit.engines.packs import validate_pack
+
+        report = validate_pack(
+            args.path, library=_library(args), engine=args.engine, as_of=args.as_of, spark_master=args.spark_master
+        )
+    else:
+        from riskkit.pack import validate_datapack
+
+        report = validate_datapack(args.path, library=_library(args), as_of=args.as_of)
     print(report.format(max_per_kind=args.max_per_kind))
     return EXIT_OK if report.ok else EXIT_INVALID
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from riskkit.pack import describe_pack, load_datapack
+    from riskkit.pack import describe_pack
 
-    pack = load_datapack(args.path, library=_library(args), as_of=args.as_of)
+    pack = _load(args, args.path, _library(args))
     print(pack.report.summary_line())
     print(describe_pack(pack))
+    if pack.engine is not None:
+        from riskkit.engines.packs import describe
+
+        print("\n".join(describe(pack)))
     return EXIT_OK
 
 
@@ -118,7 +148,6 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     if not args.path or not args.cycle:
         raise ParameterError("riskkit metrics needs a data pack PATH and --cycle (or --definitions)")
     from riskkit.cycles import check_covered, resolve
-    from riskkit.pack import load_datapack
     from riskkit.paths import writable_file
 
     columns = metrics.REQUIRED_COLUMNS if args.lean else None
@@ -126,7 +155,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
         out = writable_file(args.out, "--out")
         if out.exists() and not args.overwrite:
             raise ParameterError(f"{out} exists; pass --overwrite to replace it")
-    pack = load_datapack(args.path, library=library, as_of=args.as_of, columns=columns)
+    pack = _load(args, args.path, library, columns)
     cycle = check_covered(
         resolve(args.cycle, as_of=pack.meta.as_of), pack.data_start(), pack.meta.as_of, asked=args.cycle
     )
@@ -196,6 +225,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         allow_incomplete=args.allow_incomplete,
         pdf=args.pdf,
         publication_date=args.publication_date,
+        engine=args.engine,
+        spark_master=args.spark_master,
     )
     print(result.index)
     return EXIT_OK
@@ -298,6 +329,23 @@ class _Parser(argparse.ArgumentParser):
         super().error(printable(message))
 
 
+def _engine_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        default=None,
+        metavar="NAME",
+        help="where the pack's event tables are read and aggregated: inprocess (default for file packs: pandas in "
+        "this process), duckdb (embedded; Parquet files read in place) or spark; a warehouse pack uses its source",
+    )
+    p.add_argument(
+        "--spark-master",
+        default=None,
+        metavar="URL",
+        help="the Spark cluster for --engine spark, e.g. spark://host:7077 (default: $RISKKIT_SPARK_MASTER, "
+        "else local[*])",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="riskkit",
@@ -318,12 +366,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_as_of_arg,
         help="treat timestamps after this instant as errors (default: datapack.yaml as_of, else now)",
     )
+    _engine_option(p)
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("summary", help="validate a data pack and print what it holds")
     p.add_argument("path", help="data pack folder")
     p.add_argument("--as-of", default=None, type=_as_of_arg)
     _frameworks_option(p)
+    _engine_option(p)
     p.set_defaults(func=_cmd_summary)
 
     p = sub.add_parser("sample", help="generate the synthetic 'Serambi' data pack (deterministic for a seed)")
@@ -347,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", default=None, type=_as_of_arg)
     p.add_argument("--definitions", action="store_true", help="print the metric registry as Markdown")
     _frameworks_option(p)
+    _engine_option(p)
     p.set_defaults(func=_cmd_metrics)
 
     p = sub.add_parser(
@@ -389,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="the date printed on the public annual report of a year run (default: the run's date in Malaysia)",
     )
+    _engine_option(p)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("pdf", help="print the reports of an existing run to A4 PDFs")

@@ -27,6 +27,10 @@ class CycleError(RiskkitError):
     """An unknown or malformed reporting-cycle id, or a cycle that does not fit the request."""
 
 
+class EngineError(RiskkitError):
+    """An engine or warehouse backend cannot be used: unknown name, missing package, unreachable, bad table."""
+
+
 class ParameterError(RiskkitError):
     """A command-line or notebook parameter is invalid."""
 

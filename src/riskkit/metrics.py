@@ -2,13 +2,15 @@
 
 Every metric is defined once, in the metric registry (``frameworks/metric-registry.yaml``); this module computes
 them and refuses to emit anything unregistered. The computation is built from mergeable partial aggregates —
-counts and fixed-width one-minute duration histograms, all plain sums — so the same code runs over a whole frame,
-over chunks of a file larger than memory, or on a distributed engine (sum the partials, then finalise).
+counts and fixed-width one-minute duration histograms, all plain sums — defined once, engine-neutrally, in
+:mod:`riskkit.partials`; an engine (:mod:`riskkit.engines`: in-process NumPy, DuckDB, Spark, a warehouse) computes
+them and this module finalises them into rates, Wilson intervals, tests and nearest-rank percentiles — one
+finaliser for every engine, so the numbers are identical whichever computed the sums. Percentiles always come from
+the histograms, never from an engine's quantile function.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,8 +22,9 @@ import pandas as pd
 
 from riskkit import arrays, schema
 from riskkit.cycles import Cycle, parse
+from riskkit.engines import core, inprocess
 from riskkit.library import Clock, Library
-from riskkit.pack import DataPack
+from riskkit.pack import DataPack, TableNotAvailable
 
 SCOPES = ("malaysia", "global")
 CATEGORIES = schema.HARM_CATEGORIES
@@ -263,93 +266,11 @@ class Metrics:
 # ------------------------------------------------------------------------------------------------ partial aggregates
 
 
-@dataclass
-class Partial:
-    """Mergeable aggregates: every array is a sum over rows, so ``a + b`` of two chunks equals the whole."""
-
-    arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    labelled: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # free-text dimensions, e.g. surface
-
-    def __add__(self, other: Partial) -> Partial:
-        arrays = dict(self.arrays)
-        for k, v in other.arrays.items():
-            arrays[k] = arrays[k] + v if k in arrays else v
-        labelled = {k: dict(v) for k, v in self.labelled.items()}
-        for dim, levels in other.labelled.items():
-            target = labelled.setdefault(dim, {})
-            for level, v in levels.items():
-                target[level] = target[level] + v if level in target else v
-        return Partial(arrays, labelled)
-
-
-class _Periods:
-    """Previous and current cycle as contiguous [start, end) bounds in µs since the epoch (UTC)."""
-
-    def __init__(self, cycle: Cycle) -> None:
-        prev = cycle.previous()
-        self.bounds = np.array(
-            [arrays.timestamp_us(prev.start), arrays.timestamp_us(cycle.start), arrays.timestamp_us(cycle.end)],
-            dtype=np.int64,
-        )
-        self.lengths = np.diff(self.bounds).astype(float)
-
-    def index(self, ts: np.ndarray) -> np.ndarray:
-        """0 = previous cycle, 1 = current cycle, -1 = neither (or empty)."""
-        idx = np.searchsorted(self.bounds, ts, side="right") - 1
-        idx[(idx > 1) | (ts == arrays.NAT)] = -1
-        return idx.astype(np.int8)
-
-    def horizon(self, idx: np.ndarray) -> np.ndarray:
-        """End of each row's cycle (µs); rows outside both cycles get the current end (they are masked anyway)."""
-        return self.bounds[np.clip(idx.astype(np.int64), 0, 1) + 1]
-
-
-class _Groups:
-    """Row keys (period × category) with a Malaysian-scope mask; counts land in arrays of (scope, period, K, ...)."""
-
-    def __init__(self, period: np.ndarray, category: np.ndarray, malaysia: np.ndarray | None) -> None:
-        self.valid = (period >= 0) & (category >= 0)
-        self.g = period.astype(np.int64) * K + category.astype(np.int64)
-        self.malaysia = np.ones(len(period), dtype=bool) if malaysia is None else malaysia
-
-    def count(self, mask: np.ndarray | None = None, level: np.ndarray | None = None, levels: int = 1) -> np.ndarray:
-        sel = self.valid if mask is None else self.valid & mask
-        idx = self.g[sel] * levels + (0 if level is None else level[sel].astype(np.int64))
-        size = 2 * K * levels
-        glob = np.bincount(idx, minlength=size)
-        mys = np.bincount(idx[self.malaysia[sel]], minlength=size)
-        return np.stack([mys, glob]).reshape(2, 2, K, levels)
-
-    def hist(self, minutes: np.ndarray, mask: np.ndarray, layout: _Bins) -> np.ndarray:
-        """Duration histogram per (scope, period, category) in the layout's bins."""
-        return self.count(mask, layout.index(minutes), layout.size)
-
-
-@dataclass(frozen=True)
-class _Bins:
-    """Fixed-width duration bins: one minute up to ``fine_days``, then one hour up to ``coarse_days``, then one
-    overflow bin. Plain sums, so histograms from chunks add up."""
-
-    fine_days: int = 90
-    coarse_days: int = 3 * 365
-
-    @property
-    def fine(self) -> int:
-        return self.fine_days * 1440
-
-    @property
-    def size(self) -> int:
-        return self.fine + (self.coarse_days - self.fine_days) * 24 + 1
-
-    def index(self, minutes: np.ndarray) -> np.ndarray:
-        coarse = self.fine + (minutes - self.fine + 59) // 60
-        return np.minimum(np.where(minutes < self.fine, minutes, coarse), self.size - 1)
-
-    def minutes(self, index: int) -> float:
-        """Upper edge of a bin in minutes (NaN for the overflow bin)."""
-        if index >= self.size - 1:
-            return float("nan")
-        return float(index if index < self.fine else self.fine + (index - self.fine) * 60)
+#: Shared with every engine (:mod:`riskkit.engines`); kept under their historical names here.
+Partial = core.Partial
+_Periods = core.Periods
+_Groups = inprocess.Groups
+_Bins = core.Bins
 
 
 # ------------------------------------------------------------------------------------------------ compute
@@ -361,8 +282,17 @@ def compute(
     *,
     library: Library,
     small_n: int | None = None,
+    engine: str | Any | None = None,
 ) -> Metrics:
-    """Every registered metric for ``cycle`` (and the previous cycle, for changes) from ``pack``."""
+    """Every registered metric for ``cycle`` (and the previous cycle, for changes) from ``pack``.
+
+    ``engine`` is where the partial aggregates are computed: None (the pack's own engine, in-process for a pack
+    read into memory), ``"inprocess"``, ``"duckdb"``, ``"spark"`` or an engine from :func:`riskkit.engines.get`.
+    Only partial aggregates come back from an engine; they are finalised here, by the same code for every engine,
+    so every engine gives the same table.
+    """
+    from riskkit import engines, partials
+
     lib = library
     cyc = parse(cycle)
     conv = lib.metric_registry.conventions
@@ -375,7 +305,6 @@ def compute(
     out = _Rows(cyc, reg, periods, small, alpha, bins)
     unavailable: dict[str, str] = {}
 
-    actions = pack.actions
     clocks = [c for c in policy.clocks if c.table == "actions"]
     decision = pack.meta.time_basis == "decision"
     if decision:  # the actions are decisions: nothing measured from detection, no open items
@@ -384,14 +313,17 @@ def compute(
         for clock in (c for c in clocks if c.start == "detected_at"):
             unavailable[f"sla.{clock.ref_id}"] = NO_DETECTION_TIME
         clocks = [c for c in clocks if c.start != "detected_at"]
-    part = Partial()
-    for chunk in _chunks(actions):
-        part = part + _aggregate_actions(chunk, periods, clocks, bins, pack.meta.cohort_column)
-    _finish_actions(out, part, clocks, decision)
+    runner = engines.for_pack(pack, engine)
+    on_reports = [c for c in policy.clocks if c.table == "reports"]
+    specs = partials.specs(
+        runner.columns(pack), clocks + on_reports, pack.meta.cohort_column, deadline_kinds=lib.sla.deadline_kinds()
+    )
+    parts = runner.partials(pack, specs, periods, bins)
+    _finish_actions(out, parts["actions"], clocks, decision)
 
     for name, fn in (
         ("reports", _reports),
-        ("appeals", functools.partial(_appeals, cohort=pack.meta.cohort_column)),
+        ("appeals", _appeals),
         ("authority_requests", _requests),
         ("authority_requests", _request_deadlines),
         ("actions", _poster_notices),
@@ -401,7 +333,10 @@ def compute(
         ("prevalence_samples", _prevalence),
     ):
         if pack.has(name):
-            fn(out, pack, periods, policy=policy, bins=bins, library=lib, unavailable=unavailable)
+            try:
+                fn(out, pack, periods, policy=policy, bins=bins, library=lib, parts=parts, unavailable=unavailable)
+            except TableNotAvailable as exc:  # a table only an engine holds, for a computation not ported to it
+                unavailable[name] = str(exc)
         else:
             unavailable[name] = pack.not_available(name)
     _cross_table(out, pack, unavailable)
@@ -412,67 +347,6 @@ def compute(
 def _chunks(df: pd.DataFrame, rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
     for start in range(0, max(len(df), 1), rows):
         yield df.iloc[start : start + rows]
-
-
-_NO_VIOLATION = schema.ACTIONS.index("no_violation")
-_PROACTIVE = np.array([s in ("automated", "proactive_human") for s in schema.DETECTION_SOURCES])
-_ACCOUNT = np.array([a in schema.ACCOUNT_ACTIONS for a in schema.ACTIONS])
-
-
-def _aggregate_actions(
-    df: pd.DataFrame, periods: _Periods, clocks: list[Clock], bins: _Bins, cohort: str = "detected_at"
-) -> Partial:
-    """Sums over one chunk of actions; see the registry for what each becomes. ``cohort``: the column that puts an
-    action in a cycle (actioned_at for packs with time_basis: decision)."""
-    detected = arrays.timestamps_us(df["detected_at"])
-    actioned = arrays.timestamps_us(df["actioned_at"])
-    period = periods.index(arrays.timestamps_us(df[cohort]) if cohort != "detected_at" else detected)
-    groups = _Groups(period, arrays.codes(df["category"], CATEGORIES), df["in_malaysia"].fillna(False).to_numpy(bool))
-    action = arrays.codes(df["action"], schema.ACTIONS)
-    source = arrays.codes(df["detection_source"], schema.DETECTION_SOURCES)
-    decider = arrays.codes(df["decision_by"], schema.DECISION_MAKERS)
-    horizon = periods.horizon(period)
-    done = (actioned != arrays.NAT) & (actioned < horizon)
-    enforced = action != _NO_VIOLATION
-    p = Partial()
-    a = p.arrays
-    a["decisions"] = groups.count()
-    a["enforced"] = groups.count(enforced)
-    a["accounts"] = groups.count(_ACCOUNT[action])
-    a["proactive"] = groups.count(enforced & _PROACTIVE[source])
-    a["open"] = groups.count(~done)
-    a["auto_detect"] = groups.count(source == schema.DETECTION_SOURCES.index("automated"))
-    a["auto_decide"] = groups.count(decider == schema.DECISION_MAKERS.index("automated"))
-    a["by_action"] = groups.count(None, action, len(schema.ACTIONS))
-    a["by_source"] = groups.count(None, source, len(schema.DETECTION_SOURCES))
-    a["by_decider"] = groups.count(None, decider, len(schema.DECISION_MAKERS))
-    for col, key in (("rationale", "has_rationale"), ("policy_ref", "has_policy")):
-        a[key] = groups.count(enforced & _present(df[col]))
-    a["has_both"] = groups.count(enforced & _present(df["rationale"]) & _present(df["policy_ref"]))
-    minutes = arrays.minutes_between(detected, np.where(actioned == arrays.NAT, detected, actioned))
-    a["tta_hist"] = groups.hist(minutes, enforced & done, bins)
-    if "content_posted_at" in df.columns:  # informational: age of the content when decided (never time to action)
-        posted = arrays.timestamps_us(df["content_posted_at"])
-        age = arrays.minutes_between(np.where(posted == arrays.NAT, actioned, posted), actioned)
-        a["content_age_hist"] = groups.hist(age, enforced & done & (posted != arrays.NAT), bins)
-    surface_codes, surface_levels = pd.factorize(df["surface"], use_na_sentinel=True)
-    levels = max(len(surface_levels), 1)
-    counts = groups.count(surface_codes >= 0, np.maximum(surface_codes, 0), levels)
-    p.labelled["surface"] = {str(level): counts[..., i] for i, level in enumerate(surface_levels)}
-    counts = groups.count((surface_codes >= 0) & enforced, np.maximum(surface_codes, 0), levels)
-    p.labelled["surface_enforced"] = {str(level): counts[..., i] for i, level in enumerate(surface_levels)}
-    for clock in clocks:
-        within, due = clock_outcomes(
-            detected,
-            actioned,
-            horizon,
-            clock,
-            arrays.codes(df["category"], CATEGORIES),
-            action if clock.stop_actions else None,
-        )
-        a[f"sla_within:{clock.ref_id}"] = groups.count(within)
-        a[f"sla_due:{clock.ref_id}"] = groups.count(due)
-    return p
 
 
 def _present(s: pd.Series) -> np.ndarray:
@@ -649,55 +523,38 @@ def _finish_actions(out: _Rows, part: Partial, clocks: list[Clock], decision: bo
     _emit_levels(out, "decisions", a["by_decider"], "decision_by", schema.DECISION_MAKERS)
     surfaces = sorted(part.labelled.get("surface", {}))
     if surfaces:
-        stacked = np.stack([part.labelled["surface"][s] for s in surfaces], axis=-1)
-        _emit_levels(out, "decisions", stacked, "surface", surfaces)
-        stacked = np.stack([part.labelled["surface_enforced"][s] for s in surfaces], axis=-1)
-        _emit_levels(out, "actions_enforced", stacked, "surface", surfaces)
+        _emit_levels(out, "decisions", _stack(part.labelled["surface"]), "surface", surfaces)
+        enforced = part.labelled.get("surface_enforced", {})
+        zero = np.zeros_like(part.labelled["surface"][surfaces[0]])
+        _emit_levels(out, "actions_enforced", _stack({s: enforced.get(s, zero) for s in surfaces}), "surface", surfaces)
 
 
 # ------------------------------------------------------------------------------------------------ other tables
 
 
-def _reports(out: _Rows, pack: DataPack, periods: _Periods, *, policy, bins: _Bins, **_: Any) -> None:
-    df = pack.require("reports")
-    received = arrays.timestamps_us(df["received_at"])
-    period = periods.index(received)
-    horizon = periods.horizon(period)
-    malaysia = df["in_malaysia"].fillna(False).to_numpy(bool) if "in_malaysia" in df.columns else None
-    category = arrays.codes(df["category"], CATEGORIES)
-    groups = _Groups(period, category, malaysia)
-    scopes = (0, 1) if malaysia is not None else (0,)
-    _emit_count(out, "reports_received", groups.count(), scopes)
-    reporter = arrays.codes(df["reporter_type"], schema.REPORTER_TYPES)
-    _emit_levels(
-        out,
-        "reports_received",
-        groups.count(None, reporter, len(schema.REPORTER_TYPES)),
-        "reporter_type",
-        schema.REPORTER_TYPES,
-        scopes,
-    )
-    resolved = arrays.timestamps_us(df["resolved_at"])
-    closed = (resolved != arrays.NAT) & (resolved < horizon)
-    outcome = arrays.codes(df["outcome"], schema.REPORT_OUTCOMES)
-    den = groups.count(closed)
+def _reports(out: _Rows, pack: DataPack, periods: _Periods, *, policy, parts: dict[str, Partial], **_: Any) -> None:
+    a = parts["reports"].arrays
+    malaysia = "in_malaysia" in _columns(pack, "reports")
+    scopes = (0, 1) if malaysia else (0,)
+    _emit_count(out, "reports_received", a["received"], scopes)
+    _emit_levels(out, "reports_received", a["by_reporter"], "reporter_type", schema.REPORTER_TYPES, scopes)
     for metric, name in (
         ("report_actioned_rate", "actioned"),
         ("report_dismissal_rate", "dismissed"),
         ("report_duplicate_rate", "duplicate"),
     ):
-        _emit_rate(out, metric, groups.count(closed & (outcome == schema.REPORT_OUTCOMES.index(name))), den, scopes)
-    _emit_count(out, "reports_open_at_cycle_end", groups.count(~closed), scopes)
-    for col, metric in (("acknowledged_at", "report_ack_median_h"), ("assessed_at", "report_assess_median_h")):
-        stop = arrays.timestamps_us(df[col])
-        done = (stop != arrays.NAT) & (stop < horizon)
-        hist = groups.hist(arrays.minutes_between(received, np.where(done, stop, received)), done, bins)
-        _emit_percentiles(out, {metric: 0.5}, hist, scopes)
+        _emit_rate(out, metric, a[name], a["closed"], scopes)
+    _emit_count(out, "reports_open_at_cycle_end", a["open"], scopes)
+    for key, metric in (("ack_hist", "report_ack_median_h"), ("assess_hist", "report_assess_median_h")):
+        _emit_percentiles(out, {metric: 0.5}, a[key], scopes)
     for clock in (c for c in policy.clocks if c.table == "reports"):
-        within, due = clock_outcomes(
-            arrays.timestamps_us(df[clock.start]), arrays.timestamps_us(df[clock.stop]), horizon, clock, category, None
-        )
-        _emit_clock(out, clock, groups.count(within), groups.count(due), scopes)
+        _emit_clock(out, clock, a[f"sla_within:{clock.ref_id}"], a[f"sla_due:{clock.ref_id}"], scopes)
+
+
+def _columns(pack: DataPack, name: str) -> set[str]:
+    from riskkit import engines
+
+    return set(engines.for_pack(pack, None).columns(pack).get(name, ()))
 
 
 def _emit_clock(out: _Rows, clock: Clock, num: np.ndarray, den: np.ndarray, scopes=(0, 1)) -> None:
@@ -715,30 +572,11 @@ def _emit_clock(out: _Rows, clock: Clock, num: np.ndarray, den: np.ndarray, scop
             )
 
 
-def _appeals(
-    out: _Rows, pack: DataPack, periods: _Periods, *, bins: _Bins, cohort: str = "detected_at", **_: Any
-) -> None:
-    appeals = pack.require("appeals")
-    actions = pack.actions
-    pos = arrays.lookup(actions["action_id"], appeals["action_id"])
-    ok = pos >= 0
-    pos = np.where(ok, pos, 0)
-    category = np.where(ok, arrays.codes(actions["category"], CATEGORIES)[pos], -1)
-    malaysia = actions["in_malaysia"].fillna(False).to_numpy(bool)[pos] & ok
-    decider = arrays.codes(actions["decision_by"], schema.DECISION_MAKERS)[pos]
-    filed = arrays.timestamps_us(appeals["filed_at"])
-    decided = arrays.timestamps_us(appeals["decided_at"])
-    outcome = arrays.codes(appeals["outcome"], schema.APPEAL_OUTCOMES)
-
-    filed_groups = _Groups(periods.index(filed), category, malaysia)
-    _emit_count(out, "appeals_filed", filed_groups.count())
-
-    decided_groups = _Groups(periods.index(decided), category, malaysia)
-    decided_in = decided != arrays.NAT
-    reversed_ = decided_in & (outcome == schema.APPEAL_OUTCOMES.index("reversed"))
-    _emit_rate(out, "reversal_rate", decided_groups.count(reversed_), decided_groups.count(decided_in))
-    rev = decided_groups.count(reversed_, decider, len(schema.DECISION_MAKERS))
-    tot = decided_groups.count(decided_in, decider, len(schema.DECISION_MAKERS))
+def _appeals(out: _Rows, pack: DataPack, periods: _Periods, *, parts: dict[str, Partial], **_: Any) -> None:
+    a = parts["appeals"].arrays
+    _emit_count(out, "appeals_filed", a["filed"])
+    _emit_rate(out, "reversal_rate", a["reversed"], a["decided"])
+    rev, tot = a["reversed_by"], a["decided_by"]
     for s in (0, 1):
         for label, idx in _cats():
             for i, level in enumerate(schema.DECISION_MAKERS):
@@ -746,44 +584,37 @@ def _appeals(
                 prev = (float(rev[s, 0, idx, i].sum()), float(tot[s, 0, idx, i].sum()))
                 if cur[1] or prev[1]:
                     out.add("reversal_rate", SCOPES[s], label, cur, prev, "decision_by", level)
-    hist = decided_groups.hist(arrays.minutes_between(filed, np.where(decided_in, decided, filed)), decided_in, bins)
-    _emit_percentiles(out, {"appeal_decision_median_h": 0.5}, hist)
-
+    _emit_percentiles(out, {"appeal_decision_median_h": 0.5}, a["decision_hist"])
     # appeal rate: the cycle's enforcement actions appealed by the cycle end (distinct actions; cohort as for actions)
-    a_period = periods.index(arrays.timestamps_us(actions[cohort]))
-    a_groups = _Groups(
-        a_period, arrays.codes(actions["category"], CATEGORIES), actions["in_malaysia"].fillna(False).to_numpy(bool)
-    )
-    enforced = arrays.codes(actions["action"], schema.ACTIONS) != _NO_VIOLATION
-    in_time = ok & (filed < periods.horizon(a_period)[pos])
-    appealed = np.zeros(len(actions), dtype=bool)
-    appealed[np.unique(pos[in_time])] = True
-    _emit_rate(out, "appeal_rate", a_groups.count(enforced & appealed), a_groups.count(enforced))
+    acts = parts["actions"].arrays
+    _emit_rate(out, "appeal_rate", acts["appealed"], acts["enforced"])
 
 
-def _requests(out: _Rows, pack: DataPack, periods: _Periods, *, bins: _Bins, **_: Any) -> None:
-    df = pack.require("authority_requests")
-    received = arrays.timestamps_us(df["received_at"])
-    period = periods.index(received)
-    horizon = periods.horizon(period)
-    groups = _Groups(period, np.zeros(len(df), dtype=np.int64), None)
-    responded = arrays.timestamps_us(df["responded_at"])
-    done = (responded != arrays.NAT) & (responded < horizon)
-    outcome = arrays.codes(df["outcome"], schema.REQUEST_OUTCOMES)
-    complied = done & np.isin(outcome, [schema.REQUEST_OUTCOMES.index(x) for x in ("complied", "partial")])
+def _requests(out: _Rows, pack: DataPack, periods: _Periods, *, parts: dict[str, Partial], **_: Any) -> None:
+    part = parts["authority_requests"]
+    a = part.arrays
     scope = (0,)
-    _emit_count(out, "requests_received", groups.count(), scope, by_category=False)
-    for col, levels in (("kind", schema.REQUEST_KINDS), ("agency", None)):
-        codes, names = (arrays.codes(df[col], levels), levels) if levels else pd.factorize(df[col].astype("string"))
-        names = list(names)
-        arr = groups.count(codes >= 0, np.maximum(codes, 0), max(len(names), 1))
+    _emit_count(out, "requests_received", a["received"], scope, by_category=False)
+    agencies = part.labelled.get("by_agency", {})
+    for col, arr, names in (
+        ("kind", a["by_kind"], list(schema.REQUEST_KINDS)),
+        ("agency", _stack(agencies), sorted(agencies)),
+    ):
         for i, name in enumerate(names):
             cur, prev = float(arr[0, 1, :, i].sum()), float(arr[0, 0, :, i].sum())
             if cur or prev:
                 out.add("requests_received", "malaysia", ALL, (cur, None), (prev, None), col, str(name))
-    _emit_rate(out, "request_compliance_rate", groups.count(complied), groups.count(done), scope, by_category=False)
-    hist = groups.hist(arrays.minutes_between(received, np.where(done, responded, received)), done, bins)
-    _emit_percentiles(out, {"request_response_median_h": 0.5, "request_response_p90_h": 0.9}, hist, scope, False)
+    _emit_rate(out, "request_compliance_rate", a["complied"], a["done"], scope, by_category=False)
+    _emit_percentiles(
+        out, {"request_response_median_h": 0.5, "request_response_p90_h": 0.9}, a["response_hist"], scope, False
+    )
+
+
+def _stack(levels: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Labelled counts (level -> (scope, period, K)) as one (scope, period, K, level) array, levels sorted."""
+    if not levels:
+        return np.zeros((2, 2, K, 0))
+    return np.stack([levels[k] for k in sorted(levels)], axis=-1)
 
 
 def _months(df: pd.DataFrame, cycle: Cycle) -> pd.DataFrame:
@@ -871,75 +702,52 @@ def _capacity(out: _Rows, pack: DataPack, periods: _Periods, *, library: Library
     out.add("local_languages_missing", "malaysia", ALL, (cur["missing"], None), (g(prev, "missing"), None))
 
 
-def _prevalence(out: _Rows, pack: DataPack, periods: _Periods, **_: Any) -> None:
-    df = pack.require("prevalence_samples")
-    groups = _Groups(
-        periods.index(arrays.timestamps_us(df["sampled_at"])), arrays.codes(df["category"], CATEGORIES), None
-    )
-    sampled = df["views_sampled"].fillna(0).to_numpy(np.int64)
-    violating = df["views_violating"].fillna(0).to_numpy(np.int64)
-    num = _weighted(groups, violating)
-    den = _weighted(groups, sampled)
-    _emit_rate(out, "violating_view_rate", num, den, (0,))
+def _prevalence(out: _Rows, pack: DataPack, periods: _Periods, *, parts: dict[str, Partial], **_: Any) -> None:
+    a = parts["prevalence_samples"].arrays
+    _emit_rate(out, "violating_view_rate", a["violating"], a["sampled"], (0,))
 
 
 def _request_deadlines(
-    out: _Rows, pack: DataPack, periods: _Periods, *, library: Library, unavailable: dict[str, str], **_: Any
+    out: _Rows,
+    pack: DataPack,
+    periods: _Periods,
+    *,
+    library: Library,
+    parts: dict[str, Partial],
+    unavailable: dict[str, str],
+    **_: Any,
 ) -> None:
     """Requests that state their own deadline (sla_policy.yaml request_deadlines), judged at the cycle end: all
     kinds together and by kind; and how many of those kinds came without a stated deadline."""
-    df = pack.require("authority_requests")
-    kinds = library.sla.deadline_kinds()
-    if not kinds:
+    if not library.sla.deadline_kinds():
         return
-    if "due_at" not in df.columns:
+    a = parts["authority_requests"].arrays
+    if "deadline_counted" not in a:
         why = "not available: the authority_requests table has no due_at column (the deadline each request states)"
         unavailable["request_on_time_rate"] = unavailable["requests_without_deadline"] = why
         return
-    received = arrays.timestamps_us(df["received_at"])
-    period = periods.index(received)
-    horizon = periods.horizon(period)
-    kind = arrays.codes(df["kind"], schema.REQUEST_KINDS)
-    judged = np.isin(kind, [schema.REQUEST_KINDS.index(k) for k in kinds])
-    due = arrays.timestamps_us(df["due_at"])
-    responded = arrays.timestamps_us(df["responded_at"])
-    stated = judged & (due != arrays.NAT)
-    stopped = (responded != arrays.NAT) & (responded < horizon)
-    within = stated & stopped & (responded <= due)
-    counted = stated & (stopped | (due < horizon))
-    groups = _Groups(period, np.zeros(len(df), dtype=np.int64), None)
     scope = (0,)
-    _emit_rate(out, "request_on_time_rate", groups.count(within), groups.count(counted), scope, by_category=False)
-    levels = len(schema.REQUEST_KINDS)
-    num = groups.count(within, np.maximum(kind, 0), levels)
-    den = groups.count(counted, np.maximum(kind, 0), levels)
-    for k in kinds:
+    _emit_rate(out, "request_on_time_rate", a["deadline_within"], a["deadline_counted"], scope, by_category=False)
+    num, den = a["deadline_within_by_kind"], a["deadline_counted_by_kind"]
+    for k in library.sla.deadline_kinds():
         i = schema.REQUEST_KINDS.index(k)
         cur = (float(num[0, 1, :, i].sum()), float(den[0, 1, :, i].sum()))
         prev = (float(num[0, 0, :, i].sum()), float(den[0, 0, :, i].sum()))
         if cur[1] or prev[1]:
             out.add("request_on_time_rate", "malaysia", ALL, cur, prev, "kind", k)
-    _emit_count(out, "requests_without_deadline", groups.count(judged & (due == arrays.NAT)), scope, by_category=False)
+    _emit_count(out, "requests_without_deadline", a["deadline_missing"], scope, by_category=False)
 
 
-def _poster_notices(out: _Rows, pack: DataPack, periods: _Periods, *, unavailable: dict[str, str], **_: Any) -> None:
+def _poster_notices(
+    out: _Rows, pack: DataPack, periods: _Periods, *, parts: dict[str, Partial], unavailable: dict[str, str], **_: Any
+) -> None:
     """ONSA s.26: decisions that made content or an account inaccessible, taken by the cycle end, with a written
     notice to the poster by the cycle end (actions.user_notified_at)."""
-    df = pack.actions
-    if "user_notified_at" not in df.columns:
+    a = parts["actions"].arrays
+    if "poster_decided" not in a:
         unavailable["poster_notice_share"] = "not available: the actions table has no user_notified_at column"
         return
-    cohort = pack.meta.cohort_column
-    period = periods.index(arrays.timestamps_us(df[cohort]))
-    horizon = periods.horizon(period)
-    groups = _Groups(period, arrays.codes(df["category"], CATEGORIES), df["in_malaysia"].fillna(False).to_numpy(bool))
-    action = arrays.codes(df["action"], schema.ACTIONS)
-    inaccessible = np.isin(action, [schema.ACTIONS.index(a) for a in schema.INACCESSIBLE_ACTIONS])
-    actioned = arrays.timestamps_us(df["actioned_at"])
-    notified = arrays.timestamps_us(df["user_notified_at"])
-    decided = inaccessible & (actioned != arrays.NAT) & (actioned < horizon)
-    told = decided & (notified != arrays.NAT) & (notified < horizon)
-    _emit_rate(out, "poster_notice_share", groups.count(told), groups.count(decided))
+    _emit_rate(out, "poster_notice_share", a["poster_told"], a["poster_decided"])
 
 
 def _age_assurance(out: _Rows, pack: DataPack, periods: _Periods, *, library: Library, **_: Any) -> None:
@@ -992,12 +800,6 @@ def _transition(df: pd.DataFrame, cycle: Cycle, window: Any) -> dict[str, tuple[
         "age_under16_data_exported_share": (total(existing, "data_exported"), total(existing, "notified")),
         "age_new_verified_share": (total(new, "verified"), total(new, "accounts_in_scope")),
     }
-
-
-def _weighted(groups: _Groups, weights: np.ndarray) -> np.ndarray:
-    sel = groups.valid
-    arr = np.bincount(groups.g[sel], weights=weights[sel].astype(float), minlength=2 * K)
-    return np.stack([arr, arr]).reshape(2, 2, K)
 
 
 def _cross_table(out: _Rows, pack: DataPack, unavailable: dict[str, str]) -> None:

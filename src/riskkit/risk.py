@@ -282,6 +282,10 @@ def _minor_surfaces(pack: DataPack, cycle: Cycle) -> set[str]:
 
 def _action_profile(pack: DataPack, cycle: Cycle) -> tuple[dict[str, float], dict[str, float]]:
     """Median views before action and share of items involving a minor, per harm (Malaysian scope, the cycle)."""
+    from riskkit.engines import cycle as on_engine
+
+    if on_engine.on_engine(pack):  # the actions stay in the engine: the same figures as aggregates there
+        return on_engine.action_profile(pack, cycle)
     a = pack.actions
     when = a[pack.meta.cohort_column]  # detection, or the decision for packs without detection times
     inside = (when >= cycle.start) & (when < cycle.end) & a["in_malaysia"].fillna(False)

@@ -224,6 +224,15 @@ def _tracked_kernel_manager(guard: _RunGuard) -> type:
     return RunKernelManager
 
 
+def _open_pack(path: Path, lib: Library, as_of: Any, engine: str | None, spark_master: str | None) -> Any:
+    """The pack, read into memory or opened on an engine (``--engine``, or a warehouse pack's source)."""
+    from riskkit.engines.packs import is_warehouse, open_pack
+
+    if (engine and engine != "inprocess") or is_warehouse(path):
+        return open_pack(path, library=lib, engine=engine, as_of=as_of, spark_master=spark_master)
+    return load_datapack(path, library=lib, as_of=as_of)
+
+
 @stoppable
 def run_cycle(
     data: str | Path,
@@ -242,6 +251,8 @@ def run_cycle(
     allow_incomplete: bool = False,
     pdf: bool = False,
     publication_date: str | None = None,
+    engine: str | None = None,
+    spark_master: str | None = None,
 ) -> RunResult:
     """Validate the pack (nothing runs if it is invalid), evaluate the cycle once, then execute and render every
     notebook of the cycle over the saved result.
@@ -252,7 +263,9 @@ def run_cycle(
     after the data's as-of is refused unless ``allow_incomplete`` (then every page says the data is incomplete);
     an ``only`` or incomplete run is marked partial and never becomes ``latest``. ``publication_date``
     (``YYYY-MM-DD``, default: the run's date in Malaysia) is printed on the public report of a year run.
-    Raises :class:`RunFailed` (exit 1) after moving a failed run to ``failed-<timestamp>``.
+    ``engine`` (``duckdb``, ``spark``; ``spark_master``) opens the pack on an engine: its event tables are read
+    and aggregated there (a warehouse pack always uses its own source). Raises :class:`RunFailed` (exit 1) after
+    moving a failed run to ``failed-<timestamp>``.
     """
     say = on_event or (lambda _msg: None)
     started = datetime.now(UTC)
@@ -265,7 +278,8 @@ def run_cycle(
     writable_folder(out, "--out")  # a file, a read-only or uncreatable folder: refused before anything runs
     lib = library if library is not None else load_library(frameworks)
     data_path = Path(data).resolve()
-    pack = load_datapack(data_path, library=lib, as_of=stamp)  # InvalidDataPack (exit 2) before anything is written
+    # InvalidDataPack (exit 2) before anything is written
+    pack = _open_pack(data_path, lib, stamp, engine, spark_master)
     # 'latest' is judged now in Malaysia, but never past the data's extraction: a report on a cycle the data
     # does not cover would look complete and be wrong.
     judged_at = stamp if stamp is not None else min(pd.Timestamp.now(tz=REPORTING_TZ), pack.meta.as_of)

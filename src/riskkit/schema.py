@@ -538,6 +538,29 @@ DATAPACK_YAML_FIELDS: tuple[MetaField, ...] = (
     ),
     MetaField("eu.member_states", "EU DSA report: Member States where the service is offered (codes), or all."),
     MetaField("eu.qualitative.<indicator>", "EU DSA report: texts of the qualitative template (Part 11), by id."),
+    MetaField(
+        "source.backend",
+        "A warehouse pack: duckdb, pyspark, or an Ibis connection URL (bigquery://project/dataset, "
+        "snowflake://user@account/db/schema, trino://user@host/catalog/schema …); credentials only as ${VARIABLE} "
+        "placeholders read from the environment, or the backend's own configuration.",
+        example="duckdb",
+    ),
+    MetaField("source.database", "duckdb: the database file (opened read only), relative to the pack."),
+    MetaField(
+        "source.tables.<name>.table",
+        "The warehouse table or view holding a contract table (schema-qualified if needed).",
+    ),
+    MetaField("source.tables.<name>.sql", "Instead of table: a query whose result is the contract table."),
+    MetaField(
+        "source.tables.<name>.parquet",
+        "Instead of table: Parquet files read in place — a file, a (partitioned) folder or a glob, relative to the "
+        "pack or a URL such as s3://lake/actions/.",
+    ),
+    MetaField("source.tables.<name>.columns", "Your column names: {contract column: warehouse column}."),
+    MetaField(
+        "source.tables.<name>.values",
+        "Your codes: {contract column: {warehouse value: contract value}} (true/false for boolean columns).",
+    ),
 )
 
 

@@ -74,9 +74,20 @@ def write_csv_arrow(table: Any, path: str | os.PathLike[str], *, overwrite: bool
     """Write a large pyarrow table as CSV with the same rule as :func:`write_csv`, vectorised in Arrow (for exports
     of millions of rows, where pandas' writer takes minutes): text columns through :func:`neutralise`, dictionary
     columns decoded, timestamps as ISO 8601 with their offset, fields quoted only when needed, CRLF line ends."""
+    import pyarrow.csv as pacsv
+
+    safe = csv_safe(table)
+    options = pacsv.WriteOptions(quoting_style="needed", delimiter=",")
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        pacsv.write_csv(safe, tmp, options)
+    return Path(path)
+
+
+def csv_safe(table: Any) -> Any:
+    """The table (or record batch) as :func:`write_csv_arrow` writes it: text neutralised, dictionaries decoded,
+    timestamps as ISO 8601 with their offset (also for exports streamed batch by batch)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
 
     pattern = r"^[=+\-@\t\r]"  # DANGEROUS_FIRST as a regular expression
     columns = []
@@ -90,8 +101,4 @@ def write_csv_arrow(table: Any, path: str | os.PathLike[str], *, overwrite: bool
         elif pa.types.is_timestamp(column.type) and column.type.tz:
             column = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S%z")
         columns.append(column)
-    safe = pa.table(columns, names=table.column_names)
-    options = pacsv.WriteOptions(quoting_style="needed", delimiter=",")
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        pacsv.write_csv(safe, tmp, options)
-    return Path(path)
+    return pa.table(columns, names=table.column_names)

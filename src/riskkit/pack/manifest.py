@@ -176,6 +176,40 @@ class Eu(Block):
         return [c for c in schema.EU_MEMBER_STATES if c in codes]  # template order
 
 
+ColumnName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+MappedValue = Annotated[str, StringConstraints(min_length=1, max_length=500)] | bool
+
+
+class SourceTable(Block):
+    """``source.tables.<name>``: where a contract table is in the warehouse, and how its columns and values map."""
+
+    table: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] | None = None
+    sql: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100_000)] | None = None
+    parquet: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] | None = None
+    columns: dict[ColumnName, ColumnName] = Field(default_factory=dict)  # contract column -> warehouse column
+    values: dict[ColumnName, dict[Annotated[str, StringConstraints(max_length=500)], MappedValue]] = Field(
+        default_factory=dict
+    )  # contract column -> {warehouse value: contract value}
+
+    @model_validator(mode="after")
+    def _one_relation(self) -> SourceTable:
+        if sum(x is not None for x in (self.table, self.sql, self.parquet)) != 1:
+            raise ValueError(
+                "exactly one of table: (a table or view), sql: (a query) or parquet: (files, a folder or a glob)"
+            )
+        return self
+
+
+class Source(Block):
+    """``source:`` — the pack's tables live in a warehouse or engine, not in files (see riskkit.engines.source).
+
+    Credentials never belong here: a URL may name ``${VARIABLE}`` placeholders, read from the environment."""
+
+    backend: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    database: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)] | None = None
+    tables: Annotated[dict[TableName, SourceTable], Field(min_length=1)]
+
+
 class DatapackYaml(Block):
     """The whole of datapack.yaml."""
 
@@ -195,6 +229,7 @@ class DatapackYaml(Block):
     sign_off: SignOff = SignOff()
     risk_overrides: dict[Text, RiskOverride] = Field(default_factory=dict)
     eu: Eu | None = None  # the DSA transparency report's identification
+    source: Source | None = None  # a warehouse pack: tables in an engine instead of files
     generator: dict[str, Any] | None = None  # written by riskkit sample
     import_: dict[str, Any] | None = Field(default=None, alias="import")  # written by riskkit import
 

@@ -68,9 +68,12 @@ class DataPack:
     audits: dict[str, pd.DataFrame]
     files: dict[str, Path]
     report: ValidationReport
+    #: The engine holding tables that are not read into this process (a warehouse pack, or a file pack opened on
+    #: an engine); None when every table is a frame in ``tables``. See :mod:`riskkit.engines`.
+    engine: Any = None
 
     def has(self, name: str) -> bool:
-        return name in self.tables
+        return name in self.tables or (self.engine is not None and name in getattr(self.engine, "tables", {}))
 
     def get(self, name: str) -> pd.DataFrame | None:
         """The table, or None when the pack does not have it."""
@@ -79,6 +82,11 @@ class DataPack:
     def require(self, name: str) -> pd.DataFrame:
         """The table, or :class:`TableNotAvailable` with the "not available" wording."""
         if name not in self.tables:
+            if self.has(name):
+                raise TableNotAvailable(
+                    f"not available here: the `{name}` table stays in the {self.engine.name} engine and this "
+                    "computation needs it in memory"
+                )
             raise TableNotAvailable(self.not_available(name))
         return self.tables[name]
 

@@ -94,6 +94,10 @@ def mcmc_views(result: CycleResult) -> list[View]:
 
 def write_records(pack: DataPack, cycle: Cycle, folder: str | Path) -> list[Path]:
     """The internal record-keeping export of a half-year (every enforcement action, CSV and Parquet)."""
+    from riskkit.engines import cycle as on_engine
+
+    if on_engine.on_engine(pack):  # streamed from the engine in batches: memory does not grow with the rows
+        return on_engine.write_record_keeping(pack, cycle, folder)
     rows, _ = records.record_keeping(pack, cycle)
     return records.write_record_keeping(rows, folder, cycle)
 

@@ -13,7 +13,12 @@ from riskkit.pack import DataPack
 
 def record_keeping(pack: DataPack, cycle: Cycle) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every enforcement action of the cycle with its process and rationale (times in Malaysian time), and the
-    completeness of those records by harm."""
+    completeness of those records by harm. With the actions in an engine, only the completeness is computed (as
+    aggregates there) and the records are left empty: :func:`riskkit.reports.exports.write_records` streams them."""
+    from riskkit.engines import cycle as on_engine
+
+    if on_engine.on_engine(pack):
+        return pd.DataFrame(columns=list(on_engine.RECORD_COLUMNS)), on_engine.record_completeness(pack, cycle)
     a = pack.actions
     when = a[pack.meta.cohort_column]  # detection, or the decision for packs without detection times
     inside = (when >= cycle.start) & (when < cycle.end) & (a["action"] != "no_violation")
