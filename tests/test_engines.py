@@ -270,3 +270,10 @@ def test_record_keeping_streams_from_the_engine(sample_pack, duck_sample, tmp_pa
         else:
             x, y = pd.read_parquet(a), pd.read_parquet(b)
             pd.testing.assert_frame_equal(x.astype(str), y.astype(str))
+
+
+def test_an_engine_pack_knows_where_its_data_starts(sample_pack, duck_sample):
+    """Cycles before the data are refused on an engine as for files: the first instant is one engine query."""
+    first = sample_pack.data_start()
+    assert first == pd.Timestamp("2024-12-31 16:41:45", tz="UTC")  # 00:41:45 on 1 Jan 2025 in Kuala Lumpur
+    assert duck_sample.data_start() == first

@@ -200,6 +200,16 @@ class IbisEngine:
         except Exception as exc:
             raise EngineError(f"the {self.name} engine failed: {_first_line(exc)}") from None
 
+    def first_instant(self, name: str, column: str) -> pd.Timestamp | None:
+        """The earliest instant of ``column`` in table ``name`` (UTC), None when the table or column is absent or
+        every cell is empty: one aggregate query."""
+        reg = self.tables.get(name)
+        if reg is None or column not in reg.table.columns:
+            return None
+        us = self.epoch_us(reg.table[column], reg.wall_clock.get(column)).min().name("first_us")
+        first = self._fetch(reg.table.aggregate(us))["first_us"].iloc[0]
+        return None if pd.isna(first) else pd.Timestamp(int(first), unit="us", tz="UTC")
+
     def epoch_us(self, value: Any, zone: str | None) -> Any:
         """Microseconds since the epoch of an engine timestamp (``zone``: read a wall-clock column in it)."""
         if zone:

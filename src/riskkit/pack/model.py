@@ -102,6 +102,8 @@ class DataPack:
         """The first instant of the actions (by the column that puts an action in a cycle), None when unknown."""
         actions = self.tables.get("actions")
         column = self.meta.cohort_column
+        if actions is None and self.engine is not None:
+            return self.engine.first_instant("actions", column)
         if actions is None or column not in actions.columns:
             return None
         first = actions[column].min()
