@@ -215,3 +215,16 @@ def test_warehouse_errors_are_clear(tmp_path, sample_pack, library, monkeypatch,
     (root / "datapack.yaml").write_text(yaml.safe_dump({**meta, "source": {**meta["source"], "tabels": {}}}))
     assert main(["validate", str(root)]) == 2
     assert "source.tabels" in capsys.readouterr().out
+
+
+def test_the_dsa_export_refuses_a_warehouse_pack_clearly(warehouse, tmp_path, capsys):
+    """Not on an engine yet: one clear line and exit 2, never 'the actions table is missing'."""
+    assert (
+        main(
+            ["export", "dsa-transparency", "--data", str(warehouse), "--cycle", "2026-H1", "--out", str(tmp_path / "d")]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "is a warehouse pack" in err and "does not run on an engine yet" in err and "Traceback" not in err
+    assert not (tmp_path / "d").exists()

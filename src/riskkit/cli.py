@@ -276,10 +276,17 @@ def _cmd_import_dsa(args: argparse.Namespace) -> int:
 
 def _cmd_export_dsa(args: argparse.Namespace) -> int:
     from riskkit.cycles import check_covered, resolve
+    from riskkit.engines.packs import is_warehouse
     from riskkit.pack import load_datapack
     from riskkit.paths import writable_folder
     from riskkit.reports import dsa_transparency as dsa
 
+    if is_warehouse(args.data):
+        raise ParameterError(
+            f"{args.data} is a warehouse pack (datapack.yaml names a source:); the DSA transparency export reads the "
+            "half-year's tables into memory and does not run on an engine yet: export the EU half-year's tables to "
+            "Parquet files and point a file pack at them"
+        )
     dsa.check_out(args.out, overwrite=args.overwrite)  # before any work
     writable_folder(args.out, "--out")
     library = _library(args)
