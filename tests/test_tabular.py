@@ -98,3 +98,47 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path):
         raise RuntimeError("disk full")
     assert path.read_text(encoding="utf-8") == "last good"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kuala_Lumpur", "Europe/Berlin", "America/St_Johns", "UTC"])
+def test_iso_instants_write_what_arrow_strftime_writes(zone):
+    """The fast formatter of CSV timestamps: the same text as Arrow's strftime, nulls kept, chunks joined — in a
+    zone with summer time and one with a half-hour offset too (2000-2036, where Arrow applies summer time)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from riskkit.documents.tabular import iso_instants
+
+    rng = np.random.default_rng(7)
+    values = rng.integers(946_684_800_000_000, 2_114_380_800_000_000, 50_000)
+    arr = pa.array(values, type=pa.timestamp("us", tz=zone), mask=rng.random(len(values)) < 0.1)
+    expected = pc.strftime(arr, format="%Y-%m-%dT%H:%M:%S%z")
+    got = iso_instants(pa.chunked_array([arr[:1000], arr[1000:]]))
+    assert got.equals(expected)
+    assert got.null_count == arr.null_count > 0
+
+
+def test_large_exports_neutralise_text_and_dictionaries_alike(tmp_path):
+    """write_csv_arrow (record keeping): formulas in plain and dictionary-encoded text are quoted, nulls stay
+    empty, timestamps carry their offset — the same rule as write_csv."""
+    import pyarrow as pa
+
+    from riskkit.documents.tabular import write_csv_arrow
+
+    text = ["=HYPERLINK(1)", None, "ok", "-1+1", "@SUM(A1)", "plain"]
+    table = pa.table(
+        {
+            "rationale": pa.array(text),
+            "category": pa.array(text).dictionary_encode(),
+            "at": pa.array([0, 1_000_000, None, 3, 4, 5], type=pa.timestamp("us", tz="Asia/Kuala_Lumpur")),
+            "n": pa.array([1, 2, 3, 4, 5, 6]),
+        }
+    )
+    path = write_csv_arrow(table, tmp_path / "out.csv")
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    assert rows[0] == ["rationale", "category", "at", "n"]
+    expected = ["'=HYPERLINK(1)", "", "ok", "'-1+1", "'@SUM(A1)", "plain"]
+    assert [r[0] for r in rows[1:]] == expected and [r[1] for r in rows[1:]] == expected
+    assert rows[1][2] == "1970-01-01T07:30:00.000000+0730" and rows[2][2] == "1970-01-01T07:30:01.000000+0730"
+    assert rows[3][2] == ""

@@ -95,7 +95,8 @@ def _platform_schema(con) -> None:
           action_id AS decision_id, CASE category {harm} END AS harm_code, surface AS placement,
           detected_at AS flagged_at, actioned_at AS decided_at, detection_source, decision_by,
           CASE action {act} END AS outcome_code, CASE WHEN in_malaysia THEN 'MY' ELSE 'ROW' END AS market,
-          rationale, policy_ref, user_notified_at AS poster_told_at
+          rationale, policy_ref, user_notified_at AS poster_told_at, content_id, involves_minor,
+          views_before_action, reported_to_authority
         FROM actions""")
     con.execute("CREATE TABLE tickets AS SELECT report_id AS ticket, * EXCLUDE (report_id) FROM reports")
     con.execute("DROP TABLE actions")
@@ -228,3 +229,15 @@ def test_the_dsa_export_refuses_a_warehouse_pack_clearly(warehouse, tmp_path, ca
     err = capsys.readouterr().err
     assert "is a warehouse pack" in err and "does not run on an engine yet" in err and "Traceback" not in err
     assert not (tmp_path / "d").exists()
+
+
+def test_a_whole_cycle_on_warehouse_packs_is_identical(warehouse, mapped, sample_result, library):
+    """Risk register, audits, register of obligations, MCMC and public tables from a warehouse, mapped or not."""
+    from riskkit.evaluate import evaluate
+
+    for folder in (warehouse, mapped):
+        result = evaluate(open_pack(folder, library=library), "2026-H1", library=library)
+        assert result.tables.keys() == sample_result.tables.keys()
+        for name, table in sample_result.tables.items():
+            if name != "inputs":  # provenance: files and their hashes here, the warehouse's tables there
+                pd.testing.assert_frame_equal(table, result.tables[name], obj=f"{folder.parent.name}: {name}")

@@ -87,18 +87,60 @@ def csv_safe(table: Any) -> Any:
     """The table (or record batch) as :func:`write_csv_arrow` writes it: text neutralised, dictionaries decoded,
     timestamps as ISO 8601 with their offset (also for exports streamed batch by batch)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    pattern = r"^[=+\-@\t\r]"  # DANGEROUS_FIRST as a regular expression
     columns = []
     for field_, column in zip(table.schema, table.columns, strict=True):
-        if pa.types.is_dictionary(field_.type):
+        if pa.types.is_dictionary(field_.type) and _is_text(field_.type.value_type):
+            # neutralise the few distinct values, then decode: not the millions of rows
+            chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+            decoded = [_neutralised(c.dictionary).take(c.indices) for c in chunks]
+            column = pa.chunked_array(decoded, type=field_.type.value_type)
+        elif pa.types.is_dictionary(field_.type):
             column = column.cast(field_.type.value_type)
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            quote = pa.scalar("'", type=column.type)
-            risky = pc.match_substring_regex(column, pattern)
-            column = pc.if_else(risky, pc.binary_join_element_wise(quote, column, pa.scalar("", column.type)), column)
+        elif _is_text(column.type):
+            column = _neutralised(column)
         elif pa.types.is_timestamp(column.type) and column.type.tz:
-            column = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S%z")
+            column = iso_instants(column)
         columns.append(column)
     return pa.table(columns, names=table.column_names)
+
+
+def _is_text(kind: Any) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _neutralised(text: Any) -> Any:
+    """Arrow text with :func:`neutralise` applied to every value (untouched when no value needs it)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    risky = pc.match_substring_regex(text, r"^[=+\-@\t\r]")  # DANGEROUS_FIRST as a regular expression
+    if not pc.any(risky).as_py():
+        return text
+    quote = pa.scalar("'", type=text.type)
+    return pc.if_else(risky, pc.binary_join_element_wise(quote, text, pa.scalar("", text.type)), text)
+
+
+def iso_instants(column: Any) -> Any:
+    """Zoned Arrow timestamps as ISO 8601 text with their offset, as Arrow's ``strftime("%Y-%m-%dT%H:%M:%S%z")``
+    writes them (``2026-01-01T00:02:21.000000+0800``) but about 5× faster: that strftime looks the zone up row by
+    row (3.7 s for a column of a 3 M-row record-keeping export), while here the zone is applied through pandas'
+    transition table, the wall clock is formatted by Arrow's cast of naive timestamps, and the few distinct offsets
+    are joined on. (Past 2037 this follows the zone's rule for summer time; Arrow's strftime stops applying it.)"""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    combined = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    unit = combined.type.unit
+    valid = pc.is_valid(combined).to_numpy(zero_copy_only=False)
+    instants = np.where(valid, combined.cast(pa.int64()).to_numpy(zero_copy_only=False), 0).astype(np.int64)
+    zoned = pd.DatetimeIndex(instants.astype(f"datetime64[{unit}]")).tz_localize("UTC").tz_convert(combined.type.tz)
+    local = zoned.tz_localize(None).as_unit(unit).asi8
+    per_minute = {"s": 60, "ms": 60_000, "us": 60_000_000, "ns": 60_000_000_000}[unit]
+    offsets, which = np.unique((local - instants) // per_minute, return_inverse=True)
+    names = [f"{'-' if m < 0 else '+'}{abs(m) // 60:02d}{abs(m) % 60:02d}" for m in offsets.tolist()]
+    wall = pa.array(local, type=pa.timestamp(unit), mask=~valid).cast(pa.string())
+    wall = pc.replace_substring(wall, " ", "T", max_replacements=1)
+    return pc.binary_join_element_wise(wall, pa.array(names, pa.string()).take(pa.array(which)), "")

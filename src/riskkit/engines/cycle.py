@@ -23,22 +23,7 @@ import pandas as pd
 from riskkit import arrays
 from riskkit.cycles import REPORTING_TZ, Cycle
 from riskkit.exceptions import EngineError
-
-RECORD_COLUMNS = (
-    "action_id",
-    "content_id",
-    "category",
-    "surface",
-    "in_malaysia",
-    "detection_source",
-    "decision_by",
-    "action",
-    "policy_ref",
-    "rationale",
-    "detected_at",
-    "actioned_at",
-    "reported_to_authority",
-)
+from riskkit.reports.records import RECORD_COLUMNS, completeness_table
 
 
 def on_engine(pack: Any) -> bool:
@@ -135,30 +120,7 @@ def record_completeness(pack: Any, cycle: Cycle) -> pd.DataFrame:
             b=(has_r & has_p).cast("int64").sum(),
         ),
     )
-    df = df.assign(category=df["category"].astype(str)).sort_values("category", kind="stable").reset_index(drop=True)
-    rows = [
-        {
-            "category": r.category,
-            "actions": int(r.actions),
-            "with_rationale": r.r / r.actions,
-            "with_policy_ref": r.p / r.actions,
-            "complete": r.b / r.actions,
-        }
-        for r in df.itertuples(index=False)
-    ]
-    total = int(df["actions"].sum())
-    nan = float("nan")
-    rows.append(
-        {
-            "category": "all",
-            "actions": total,
-            "with_rationale": df["r"].sum() / total if total else nan,
-            "with_policy_ref": df["p"].sum() / total if total else nan,
-            "complete": df["b"].sum() / total if total else nan,
-        }
-    )
-    out = pd.DataFrame(rows, columns=["category", "actions", "with_rationale", "with_policy_ref", "complete"])
-    return out.astype({"actions": "int64"})
+    return completeness_table(df)
 
 
 def write_record_keeping(pack: Any, cycle: Cycle, folder: str | Path, batch_rows: int = 500_000) -> list[Path]:

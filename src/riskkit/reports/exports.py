@@ -98,8 +98,7 @@ def write_records(pack: DataPack, cycle: Cycle, folder: str | Path) -> list[Path
 
     if on_engine.on_engine(pack):  # streamed from the engine in batches: memory does not grow with the rows
         return on_engine.write_record_keeping(pack, cycle, folder)
-    rows, _ = records.record_keeping(pack, cycle)
-    return records.write_record_keeping(rows, folder, cycle)
+    return records.write_record_keeping(records.record_rows(pack, cycle), folder, cycle)
 
 
 def cover(result: CycleResult, run: Mapping[str, Any] | None, report: str) -> Cover:

@@ -4,11 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from riskkit import arrays
 from riskkit.cycles import REPORTING_TZ, Cycle
 from riskkit.documents.tabular import write_csv_arrow
 from riskkit.pack import DataPack
+
+RECORD_COLUMNS = (
+    "action_id",
+    "content_id",
+    "category",
+    "surface",
+    "in_malaysia",
+    "detection_source",
+    "decision_by",
+    "action",
+    "policy_ref",
+    "rationale",
+    "detected_at",
+    "actioned_at",
+    "reported_to_authority",
+)
 
 
 def record_keeping(pack: DataPack, cycle: Cycle) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -18,58 +36,97 @@ def record_keeping(pack: DataPack, cycle: Cycle) -> tuple[pd.DataFrame, pd.DataF
     from riskkit.engines import cycle as on_engine
 
     if on_engine.on_engine(pack):
-        return pd.DataFrame(columns=list(on_engine.RECORD_COLUMNS)), on_engine.record_completeness(pack, cycle)
+        return pd.DataFrame(columns=list(RECORD_COLUMNS)), record_completeness(pack, cycle)
+    return record_rows(pack, cycle), record_completeness(pack, cycle)
+
+
+def _enforced_in(pack: DataPack, cycle: Cycle) -> np.ndarray:
+    """The cycle's enforcement actions (by the column that puts an action in a cycle)."""
     a = pack.actions
     when = a[pack.meta.cohort_column]  # detection, or the decision for packs without detection times
-    inside = (when >= cycle.start) & (when < cycle.end) & (a["action"] != "no_violation")
-    cols = [
-        c
-        for c in (
-            "action_id",
-            "content_id",
-            "category",
-            "surface",
-            "in_malaysia",
-            "detection_source",
-            "decision_by",
-            "action",
-            "policy_ref",
-            "rationale",
-            "detected_at",
-            "actioned_at",
-            "reported_to_authority",
-        )
-        if c in a.columns
-    ]
-    records = a.loc[inside, cols].copy()
+    return ((when >= cycle.start) & (when < cycle.end) & (a["action"] != "no_violation")).to_numpy(bool)
+
+
+def record_rows(pack: DataPack, cycle: Cycle) -> pd.DataFrame:
+    """Every enforcement action of the cycle with its process and rationale, times in Malaysian time."""
+    a = pack.actions
+    records = a.loc[_enforced_in(pack, cycle), [c for c in RECORD_COLUMNS if c in a.columns]].copy()
     for col in ("detected_at", "actioned_at"):
         records[col] = records[col].dt.tz_convert(REPORTING_TZ)
-    has_rationale = records["rationale"].notna() & (records["rationale"].astype(str).str.strip() != "")
-    has_policy = records["policy_ref"].notna() & (records["policy_ref"].astype(str).str.strip() != "")
-    summary = (
-        pd.DataFrame({"category": records["category"].astype(str), "rationale": has_rationale, "policy": has_policy})
-        .assign(both=lambda d: d["rationale"] & d["policy"])
-        .groupby("category")
-        .agg(
-            actions=("both", "size"),
-            with_rationale=("rationale", "mean"),
-            with_policy_ref=("policy", "mean"),
-            complete=("both", "mean"),
-        )
-        .reset_index()
+    return records.reset_index(drop=True)
+
+
+def kept(text: pd.Series) -> np.ndarray:
+    """Record fields that are kept: not missing and not only blanks (vectorised; a categorical column is tested on
+    its categories)."""
+    import pyarrow.compute as pc
+
+    if isinstance(text.dtype, pd.CategoricalDtype):
+        categories = np.asarray(text.cat.categories.astype(str).str.strip() != "", dtype=bool)
+        codes = text.cat.codes.to_numpy()
+        return (codes >= 0) & np.append(categories, False)[codes]
+    arr = arrays.to_arrow(text.astype("string") if text.dtype == object else text)
+    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(arr)), 0)
+    return ~pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
+
+
+def record_completeness(pack: DataPack, cycle: Cycle) -> pd.DataFrame:
+    """Records of the cycle's enforcement actions with a rationale, a policy reference, both — by harm and all
+    (aggregated in the engine when the actions stay there)."""
+    from riskkit.engines import cycle as on_engine
+
+    if on_engine.on_engine(pack):
+        return on_engine.record_completeness(pack, cycle)
+    a = pack.actions
+    inside = _enforced_in(pack, cycle)
+    rationale, policy = kept(a["rationale"]) & inside, kept(a["policy_ref"]) & inside
+    category = a["category"].astype("category")
+    names = np.asarray(category.cat.categories.astype(str))
+    codes = category.cat.codes.to_numpy()
+    ok = codes >= 0
+
+    def per_category(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(codes[mask & ok], minlength=len(names))
+
+    counts = pd.DataFrame(
+        {
+            "category": names,
+            "actions": per_category(inside),
+            "r": per_category(rationale),
+            "p": per_category(policy),
+            "b": per_category(rationale & policy),
+        }
     )
-    total = pd.DataFrame(
-        [
-            {
-                "category": "all",
-                "actions": len(records),
-                "with_rationale": has_rationale.mean(),
-                "with_policy_ref": has_policy.mean(),
-                "complete": (has_rationale & has_policy).mean(),
-            }
-        ]
+    return completeness_table(counts[counts["actions"] > 0])
+
+
+def completeness_table(counts: pd.DataFrame) -> pd.DataFrame:
+    """The completeness table from counts per harm (``category, actions, r, p, b``: with a rationale, a policy
+    reference, both), one row per harm by name, then all — the same for every engine."""
+    df = counts.assign(category=counts["category"].astype(str)).sort_values("category", kind="stable")
+    rows = [
+        {
+            "category": r.category,
+            "actions": int(r.actions),
+            "with_rationale": r.r / r.actions,
+            "with_policy_ref": r.p / r.actions,
+            "complete": r.b / r.actions,
+        }
+        for r in df.itertuples(index=False)
+    ]
+    total = int(df["actions"].sum())
+    nan = float("nan")
+    rows.append(
+        {
+            "category": "all",
+            "actions": total,
+            "with_rationale": df["r"].sum() / total if total else nan,
+            "with_policy_ref": df["p"].sum() / total if total else nan,
+            "complete": df["b"].sum() / total if total else nan,
+        }
     )
-    return records.reset_index(drop=True), pd.concat([summary, total], ignore_index=True)
+    out = pd.DataFrame(rows, columns=["category", "actions", "with_rationale", "with_policy_ref", "complete"])
+    return out.astype({"actions": "int64"})
 
 
 def write_record_keeping(records: pd.DataFrame, folder: str | Path, cycle: Cycle) -> list[Path]:
