@@ -241,3 +241,6 @@ def test_a_whole_cycle_on_warehouse_packs_is_identical(warehouse, mapped, sample
         for name, table in sample_result.tables.items():
             if name != "inputs":  # provenance: files and their hashes here, the warehouse's tables there
                 pd.testing.assert_frame_equal(table, result.tables[name], obj=f"{folder.parent.name}: {name}")
+        inputs = result.tables["inputs"].set_index("table")
+        assert inputs.loc["actions", "rows"] == sample_result.tables["inputs"].set_index("table").loc["actions", "rows"]
+        assert inputs.loc["actions", "file"].startswith("actions (duckdb ") and pd.isna(inputs.loc["actions", "sha256"])

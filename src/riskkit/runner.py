@@ -618,7 +618,7 @@ def _index_html(manifest: dict[str, Any], folder: Path) -> str:
         exports.append("manifest.json")
     export_rows = "".join(f'<li><a href="{e(x)}">{e(x)}</a></li>' for x in sorted(exports))
     inputs = "".join(
-        f"<tr><td>{e(i['file'])}</td><td>{_count(i['rows'])}</td><td><code>{e(i['sha256'])}</code></td></tr>"
+        f"<tr><td>{e(i['file'])}</td><td>{_count(i['rows'])}</td><td>{_digest(i['sha256'])}</td></tr>"
         for i in manifest["inputs"]
     )
     fw = ", ".join(
@@ -666,6 +666,11 @@ def _public_section(manifest: dict[str, Any]) -> str:
         "below the disclosure threshold, identifiers and provenance.</p>"
         f"<ul>{items}</ul></section>"
     )
+
+
+def _digest(sha256: str | None) -> str:
+    """An input's SHA-256 in the index; a warehouse table has none (its rows are stated)."""
+    return f"<code>{html.escape(sha256)}</code>" if sha256 else "warehouse table (no file to hash)"
 
 
 def _count(rows: int | None) -> str:

@@ -120,7 +120,8 @@ def cover(result: CycleResult, run: Mapping[str, Any] | None, report: str) -> Co
     ]
     for row in result["inputs"].itertuples():
         rows = "" if pd.isna(row.rows) else f", {int(row.rows):,} rows"
-        fields.append((f"Input {row.file}", f"SHA-256 {row.sha256}{rows}"))
+        what = f"SHA-256 {row.sha256}" if isinstance(row.sha256, str) and row.sha256 else "warehouse table"
+        fields.append((f"Input {row.file}", f"{what}{rows}"))
     return Cover(fields)
 
 

@@ -111,7 +111,9 @@ def data_quality(pack: DataPack, m: Metrics) -> pd.DataFrame:
 
 
 def inputs_table(pack: DataPack) -> pd.DataFrame:
-    """Every input file with its SHA-256, rows and bytes (datapack.yaml first); empty for in-memory packs."""
+    """Every input file with its SHA-256, rows and bytes (datapack.yaml first), then the tables a warehouse holds
+    (named as validation names them, with their rows: a warehouse table has no file to hash); empty for in-memory
+    packs."""
     rows = []
     if pack.files or (pack.path / "datapack.yaml").is_file():
         files = [("datapack.yaml", pack.path / "datapack.yaml", "")]
@@ -130,6 +132,11 @@ def inputs_table(pack: DataPack) -> pd.DataFrame:
                     "bytes": path.stat().st_size,
                 }
             )
+    if pack.engine is not None:
+        listed = {row["file"] for row in rows}
+        for label, count in pack.report.rows.items():
+            if label not in listed and " (" in label:  # "actions (duckdb table decisions)"
+                rows.append({"file": label, "table": label.split(" (", 1)[0], "sha256": None, "rows": count})
     out = pd.DataFrame(rows, columns=["file", "table", "sha256", "rows", "bytes"])
     out["rows"] = out["rows"].astype("Int64")
     out["bytes"] = out["bytes"].astype("Int64")
