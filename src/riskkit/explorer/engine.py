@@ -310,14 +310,18 @@ class EngineExplorer:
         t = self._ordered(f, sort, ascending)
         wanted = ["action_id", *(f"_us_{c}" for c in _STAMPS), "category", "surface", "detection_source"]
         wanted += ["decision_by", "action", "in_malaysia", "_min", "_st"]
-        q = t.select(*wanted).limit(max(size, 0), offset=max(start, 0))
-        table = self._arrow(q)
+        table = self._slice(t.select(*wanted), max(start, 0), max(size, 0))
         a = _typed(table, {f"_us_{c}": c for c in _STAMPS})
         return rows_frame(a, _minutes_of(a), a["_st"].to_numpy(np.int64), full=False)
 
-    def _arrow(self, q: Any) -> Any:
+    def _slice(self, q: Any, start: int, size: int) -> Any:
+        """Rows ``start`` … ``start + size - 1`` of an ordered query as an Arrow table: LIMIT/OFFSET in the engine.
+        On Spark through its DataFrame (``offset``, Spark 3.4+): Ibis would emulate OFFSET with a row number."""
         try:
-            return q.to_pyarrow()
+            if self.engine.backend == "pyspark":
+                df = self.engine.con._session.sql(self.engine.con.compile(q)).offset(start).limit(size)
+                return df.toArrow()
+            return q.limit(size, offset=start).to_pyarrow()
         except Exception as exc:
             raise EngineError(
                 f"the {self.engine.name} engine failed: {str(exc).strip().splitlines()[0][:300]}"
