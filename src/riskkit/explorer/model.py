@@ -6,7 +6,9 @@ Two layers:
   cubes (detection month × category × surface × detection source × Malaysian scope × …, plus time-to-action
   histograms, SLA clocks, appeal outcomes and reports) and answers every :class:`Selection` from those cubes, so an
   update costs the same on 80 k or 10 M actions. Only the drill-down table touches rows: a cached boolean mask over
-  pre-computed integer codes, then one page.
+  pre-computed integer codes, then one page. On a pack whose actions stay in an engine (a warehouse pack, or
+  ``open_pack(..., engine=...)``) the cubes come from aggregate queries (:mod:`riskkit.explorer.engine`, reshaped
+  by the same :mod:`riskkit.explorer.cubes`) and each page is one ordered query with LIMIT/OFFSET.
 * :class:`Explorer` — the ipywidgets view: controls, three plotly ``FigureWidget`` charts updated in place, the
   drill-down table with CSV export, and the registry definitions of what is shown.
 
