@@ -6,7 +6,10 @@ selection changes through the view — each one is the model answering from its 
 data to the three ``FigureWidget`` charts and the drill-down page — without a browser. Prints medians and checks
 the target: every update within 1 s.
 
-    python benchmarks/bench_explorer.py --repeat 3 [--actions 1000000] [--pack DIR]
+    python benchmarks/bench_explorer.py --repeat 3 [--actions 1000000] [--pack DIR] [--engine duckdb]
+
+With ``--engine duckdb`` the pack is opened on DuckDB (its Parquet files read in place): "load" is opening and
+validating it in the engine, "pre-aggregation" the cube queries, and every page turn or sort is one engine query.
 """
 
 from __future__ import annotations
@@ -55,7 +58,11 @@ import ipywidgets, anywidget
 from plotly.graph_objects import FigureWidget  # imports (plotly.io pulls nbformat, jsonschema) are counted apart
 t1 = time.perf_counter()
 lib = load_library()
-pack = load_datapack(sys.argv[1], library=lib, columns=EXPLORER_COLUMNS)
+if sys.argv[3] == "inprocess":
+    pack = load_datapack(sys.argv[1], library=lib, columns=EXPLORER_COLUMNS)
+else:
+    from riskkit.engines.packs import open_pack
+    pack = open_pack(sys.argv[1], library=lib, engine=sys.argv[3])
 t2 = time.perf_counter()
 model = ExplorerModel(pack, library=lib)
 t3 = time.perf_counter()
@@ -77,16 +84,19 @@ for key in ("hours_to_action", "category", "action_id", "detected_at"):
     view.sort.value = key
     sorts.append(time.perf_counter() - s)
 print(json.dumps({
-    "actions": len(pack.actions), "import": t1 - t0, "load": t2 - t1, "model": t3 - t2, "view": t4 - t3,
+    "actions": model.n_actions, "import": t1 - t0, "load": t2 - t1, "model": t3 - t2, "view": t4 - t3,
     "updates": updates, "pages": pages, "sorts": sorts,
     "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))
 """
 
 
-def _child(pack: Path) -> dict:
+def _child(pack: Path, engine: str) -> dict:
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(pack), json.dumps(CHANGES)], capture_output=True, text=True, check=False
+        [sys.executable, "-c", CHILD, str(pack), json.dumps(CHANGES), engine],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0:
         raise SystemExit(f"benchmark subprocess failed:\n{proc.stderr[-4000:]}")
@@ -98,6 +108,7 @@ def main() -> None:
     parser.add_argument("--actions", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--pack", type=Path, default=None, help="reuse a generated pack folder")
+    parser.add_argument("--engine", default="inprocess", choices=("inprocess", "duckdb", "spark"))
     args = parser.parse_args()
 
     tmp = tempfile.TemporaryDirectory(prefix="riskkit-bench-explorer-")
@@ -111,7 +122,7 @@ def main() -> None:
 
     runs = []
     for i in range(args.repeat):
-        r = _child(pack)
+        r = _child(pack, args.engine)
         runs.append(r)
         print(
             f"  run {i + 1}: load {r['load']:.2f} s, pre-aggregation {r['model']:.2f} s, view {r['view']:.2f} s; "
@@ -127,7 +138,7 @@ def main() -> None:
     sorts = [u for r in runs for u in r["sorts"]]
     worst = max(updates + pages + sorts)
     print()
-    print(f"pack: {pack} ({runs[0]['actions']:,} actions); median of {args.repeat} fresh processes")
+    print(f"pack: {pack} ({runs[0]['actions']:,} actions) on {args.engine}; median of {args.repeat} fresh processes")
     print(f"imports {med('import'):.2f} s (riskkit, plotly FigureWidget, ipywidgets, anywidget)")
     print(
         f"open : read+validate {med('load'):.2f} s; pre-aggregation {med('model'):.2f} s; view + first render "

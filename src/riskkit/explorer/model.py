@@ -6,7 +6,9 @@ Two layers:
   cubes (detection month × category × surface × detection source × Malaysian scope × …, plus time-to-action
   histograms, SLA clocks, appeal outcomes and reports) and answers every :class:`Selection` from those cubes, so an
   update costs the same on 80 k or 10 M actions. Only the drill-down table touches rows: a cached boolean mask over
-  pre-computed integer codes, then one page.
+  pre-computed integer codes, then one page. On a pack whose actions stay in an engine (a warehouse pack, or
+  ``open_pack(..., engine=...)``) the cubes come from aggregate queries (:mod:`riskkit.explorer.engine`, reshaped
+  by the same :mod:`riskkit.explorer.cubes`) and each page is one ordered query with LIMIT/OFFSET.
 * :class:`Explorer` — the ipywidgets view: controls, three plotly ``FigureWidget`` charts updated in place, the
   drill-down table with CSV export, and the registry definitions of what is shown.
 
@@ -29,6 +31,20 @@ import pandas as pd
 
 from riskkit import arrays, schema
 from riskkit.cycles import REPORTING_TZ, Cycle, parse
+from riskkit.explorer.cubes import (
+    APPEAL_RANK,
+    APPEAL_STATES,
+    N_TTA_BINS,
+    TTA_EDGES_MIN,
+    Cubes,
+    action_cubes,
+    decision_valid,
+    keyed,
+    month_numbers,
+    scatter,
+    surface_levels,
+    tta_bin,
+)
 from riskkit.library import Clock, Library
 from riskkit.metrics import MetricDef, clock_outcomes, registry
 from riskkit.pack import DataPack
@@ -56,26 +72,8 @@ EXPLORER_COLUMNS: dict[str, list[str]] = {
 }
 
 
-#: Time-to-action histogram bins, as upper edges in minutes: 15 min up to 24 h, 1 h up to 7 days, 1 day up to
-#: 90 days, then one overflow bin. A duration (rounded up to whole minutes, as in ``riskkit.metrics``) falls in
-#: the first bin whose upper edge is >= it, so a bin is (previous edge, edge].
-TTA_EDGES_MIN: np.ndarray = np.concatenate(
-    [np.arange(15, 1440 + 1, 15), np.arange(1500, 10080 + 1, 60), np.arange(11520, 129600 + 1, 1440)]
-).astype(np.int64)
-
-
-N_TTA_BINS = len(TTA_EDGES_MIN) + 1  # + overflow
-
-
 #: The histogram chart shows 1-hour bars up to this many hours; the rest is stated in a note.
 HIST_DISPLAY_HOURS = 168
-
-
-#: Appeal state of an enforced action (the most decisive of its appeals).
-APPEAL_STATES = ("none", "open", "upheld", "reversed")
-
-
-_APPEAL_RANK = {"open": 1, "upheld": 2, "reversed": 3}
 
 
 #: Sort keys of the drill-down table.
@@ -111,6 +109,10 @@ TABLE_COLUMNS = (
 
 #: Largest export offered as an in-page download link; larger exports are written to a file.
 CSV_LINK_MAX_ROWS = 50_000
+
+
+#: Largest CSV :meth:`ExplorerModel.csv` builds in memory from an engine (beyond: ``write_csv`` streams to a file).
+CSV_TEXT_MAX_ROWS = 200_000
 
 
 CONVENTIONS = (
@@ -209,76 +211,88 @@ class ExplorerModel:
         self.clocks: tuple[Clock, ...] = tuple(
             c for c in lib.sla_policy(pack.meta.sla_overrides).clocks if c.table == "actions"
         )
-        actions = pack.actions
-        self.n_actions = len(actions)
+        self.engine_rows: Any = None  # the drill-down's queries when the actions stay in an engine
+        from riskkit.engines.cycle import on_engine
 
-        # ---- codes per action row (kept for the drill-down mask)
-        detected = arrays.timestamps_us(actions["detected_at"])
-        actioned = arrays.timestamps_us(actions["actioned_at"])
-        month_abs = _month_numbers(actions[pack.meta.cohort_column])  # the month an action counts in
-        if len(actions) == 0:
-            raise ValueError("the pack has no actions: nothing to explore")
-        first, last = int(month_abs.min()), int(month_abs.max())
+        if on_engine(pack):
+            from riskkit.explorer.engine import EngineExplorer
+
+            source = EngineExplorer(pack, self.clocks)
+            self.n_actions, first, last = source.span()
+            self._set_months(first, last)
+            self.surfaces, built = source.cubes(self.base, self.n_months, pack.meta.surfaces)
+            self.engine_rows = source
+        else:
+            built = self._inprocess_cubes(pack)
+        self.counts, self.open, self.tta, self.sla = built.counts, built.open, built.tta, built.sla
+        self.appeals, self.reports = built.appeals, built.reports
+
+        # ---- what can be shown
+        self.metrics: dict[str, ExplorerMetric] = self._metric_catalogue()
+        self.cycles: list[Cycle] = self._cycle_options()
+        self._mask_cache: dict[tuple[Any, ...], np.ndarray] = {}
+        self._order_cache: dict[tuple[str, bool], np.ndarray] = {}
+        self._rows_cache: dict[tuple[Any, ...], np.ndarray] = {}
+        self.open_seconds = time.perf_counter() - started
+
+    def _set_months(self, first: int, last: int) -> None:
+        """The months the cubes cover: whole years around the first and last month with data."""
         self.first_month_with_data, self.last_month_with_data = first, last
         self.base = first - first % 12  # January of the first year
         self.n_months = (last - last % 12 + 12) - self.base  # whole years
         self.months = pd.period_range(_period(self.base), periods=self.n_months, freq="M")
+
+    def _inprocess_cubes(self, pack: DataPack) -> Cubes:
+        """The cubes from the pack's frames (the reference), keeping the per-row codes for the drill-down."""
+        actions = pack.actions
+        self.n_actions = len(actions)
+        if len(actions) == 0:
+            raise ValueError("the pack has no actions: nothing to explore")
+        detected = arrays.timestamps_us(actions["detected_at"])
+        actioned = arrays.timestamps_us(actions["actioned_at"])
+        month_abs = month_numbers(actions[pack.meta.cohort_column])  # the month an action counts in
+        self._set_months(int(month_abs.min()), int(month_abs.max()))
         self.month = (month_abs - self.base).astype(np.int16)
 
-        self.surfaces: tuple[str, ...] = _surface_levels(actions["surface"], pack.meta.surfaces)
+        self.surfaces = surface_levels(actions["surface"].dropna().astype("string").unique(), pack.meta.surfaces)
         self.cat = arrays.codes(actions["category"], CATEGORIES).astype(np.int8)
         self.surf = arrays.codes(actions["surface"], self.surfaces).astype(np.int64).astype(np.int16)
         self.src = arrays.codes(actions["detection_source"], SOURCES).astype(np.int8)
         dec = arrays.codes(actions["decision_by"], DECIDERS)
         act = arrays.codes(actions["action"], ACTIONS)
         self.mys = actions["in_malaysia"].fillna(False).to_numpy(bool)
-        valid = (self.cat >= 0) & (self.surf >= 0) & (self.src >= 0) & (dec >= 0) & (act >= 0)
-        self.valid = valid
+        M, K, S, D = self.n_months, len(CATEGORIES), len(self.surfaces), len(SOURCES)
+        rows = keyed((M, K, S, D, 2), (self.month, self.cat, self.surf, self.src, self.mys), decision_valid(dec, act))
+        self.valid = rows.valid
         enforced = act != ACTIONS.index("no_violation")
         done = actioned != arrays.NAT
         self.minutes = np.where(done, arrays.minutes_between(detected, np.where(done, actioned, detected)), -1)
 
-        M, K, S, D = self.n_months, len(CATEGORIES), len(self.surfaces), len(SOURCES)
-        key = np.zeros(len(actions), dtype=np.int64)
-        for codes, size in ((self.month, M), (self.cat, K), (self.surf, S), (self.src, D), (self.mys, 2)):
-            key = key * size + np.where(valid, codes, 0).astype(np.int64)
-        base_size = M * K * S * D * 2
-
-        def cube(mask: np.ndarray, level: np.ndarray | None = None, levels: int = 1) -> np.ndarray:
-            sel = valid & mask
-            idx = key[sel] * levels + (0 if level is None else level[sel].astype(np.int64))
-            return np.bincount(idx, minlength=base_size * levels).reshape(M, K, S, D, 2, levels)
-
-        everything = np.ones(len(actions), dtype=bool)
-        self.counts = cube(everything, dec * len(ACTIONS) + act, len(DECIDERS) * len(ACTIONS)).reshape(
-            M, K, S, D, 2, len(DECIDERS), len(ACTIONS)
-        )
-        self.open = cube(~done)[..., 0]
-        tta_bin = np.searchsorted(TTA_EDGES_MIN, np.maximum(self.minutes, 0), side="left")
-        self.tta = cube(enforced & done, tta_bin, N_TTA_BINS).astype(np.int32)
+        weights: dict[str, np.ndarray] = {"n": np.ones(len(actions), dtype=bool), "open": ~done}
         horizon = np.full(len(actions), arrays.timestamp_us(self.as_of), dtype=np.int64)
-        self.sla: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for clock in self.clocks:
             within, due = clock_outcomes(
                 detected, actioned, horizon, clock, self.cat, act if clock.stop_actions else None
             )
-            self.sla[clock.ref_id] = (cube(within)[..., 0], cube(due)[..., 0])
+            weights[f"within:{clock.ref_id}"], weights[f"due:{clock.ref_id}"] = within, due
+        counts, open_, sla = action_cubes(rows, dec, act, weights, self.clocks)
+        tta = scatter(rows, enforced & done, tta_bin(self.minutes), N_TTA_BINS).astype(np.int32)
 
         # ---- appeals: state of each enforced action (the most decisive of its appeals)
         self.appeal_state = np.zeros(len(actions), dtype=np.int8)
         appeals = pack.get("appeals")
         if appeals is not None and len(appeals):
             pos = arrays.lookup(actions["action_id"], appeals["action_id"])
-            rank = appeals["outcome"].astype("string").map(_APPEAL_RANK).fillna(1).to_numpy(np.int8)
+            rank = appeals["outcome"].astype("string").map(APPEAL_RANK).fillna(1).to_numpy(np.int8)
             ok = pos >= 0
             np.maximum.at(self.appeal_state, pos[ok], rank[ok])
-        self.appeals = cube(enforced, self.appeal_state, len(APPEAL_STATES)) if appeals is not None else None
+        appeal_cube = scatter(rows, enforced, self.appeal_state, len(APPEAL_STATES)) if appeals is not None else None
 
         # ---- reports: received month × category × linked action's surface/source (+1 level: not linked)
         reports = pack.get("reports")
-        self.reports: np.ndarray | None = None
+        report_cube: np.ndarray | None = None
         if reports is not None:
-            r_month = _month_numbers(reports["received_at"]) - self.base
+            r_month = month_numbers(reports["received_at"]) - self.base
             r_cat = arrays.codes(reports["category"], CATEGORIES)
             if "in_malaysia" in reports.columns:
                 r_mys = reports["in_malaysia"].fillna(False).to_numpy(bool)
@@ -291,17 +305,9 @@ class ExplorerModel:
                 hit = pos >= 0
                 r_surf[hit] = self.surf[pos[hit]]
                 r_src[hit] = self.src[pos[hit]]
-            ok = (r_month >= 0) & (r_month < M) & (r_cat >= 0) & (r_surf >= 0) & (r_src >= 0)
-            r_key = (((r_month[ok] * K + r_cat[ok]) * (S + 1) + r_surf[ok]) * (D + 1) + r_src[ok]) * 2 + r_mys[ok]
-            self.reports = np.bincount(r_key, minlength=M * K * (S + 1) * (D + 1) * 2).reshape(M, K, S + 1, D + 1, 2)
-
-        # ---- what can be shown
-        self.metrics: dict[str, ExplorerMetric] = self._metric_catalogue()
-        self.cycles: list[Cycle] = self._cycle_options()
-        self._mask_cache: dict[tuple[Any, ...], np.ndarray] = {}
-        self._order_cache: dict[tuple[str, bool], np.ndarray] = {}
-        self._rows_cache: dict[tuple[Any, ...], np.ndarray] = {}
-        self.open_seconds = time.perf_counter() - started
+            r_rows = keyed((M, K, S + 1, D + 1, 2), (r_month, r_cat, r_surf, r_src, r_mys))
+            report_cube = scatter(r_rows, np.ones(len(reports), dtype=bool))[..., 0]
+        return Cubes(counts, open_, tta, sla, appeal_cube, report_cube)
 
     # ------------------------------------------------------------------ catalogue
 
@@ -618,8 +624,17 @@ class ExplorerModel:
 
     # ------------------------------------------------------------------ drill-down
 
+    def _in_memory(self, what: str) -> None:
+        if self.engine_rows is not None:
+            raise ValueError(
+                f"{what} needs the actions in memory; they stay in the {self.engine_rows.engine.name} engine "
+                "(use count(), page(), csv() or write_csv())"
+            )
+
     def mask(self, sel: Selection) -> np.ndarray:
-        """Boolean mask of the action rows matching the selection (cached; built from pre-computed codes)."""
+        """Boolean mask of the action rows matching the selection (cached; built from pre-computed codes).
+        In-process only: on an engine the rows are selected by the engine's queries."""
+        self._in_memory("the row mask")
         key = sel.key()
         hit = self._mask_cache.get(key)
         if hit is not None:
@@ -642,6 +657,32 @@ class ExplorerModel:
         self._mask_cache[key] = m
         return m
 
+    def count(self, sel: Selection) -> int:
+        """Number of actions matching the selection (the drill-down's rows): the mask in-process, a count query on
+        an engine (cached per selection)."""
+        if self.engine_rows is None:
+            return int(self.mask(sel).sum())
+        return self.engine_rows.count(self._engine_selection(sel))
+
+    def _span_us(self, sel: Selection) -> tuple[int, int]:
+        """The selection's cycle as [start, end) UTC instants (µs) of its first and after its last month."""
+        from riskkit.explorer.cubes import month_starts_us
+
+        lo, hi = self._month_span(self._cycle(sel.cycle))
+        bounds = month_starts_us(self.base + lo, hi - lo)
+        return bounds[0], bounds[-1]
+
+    def _action_rank(self) -> np.ndarray:
+        """Rank of each action's ``action_id`` (ascending, dense): the sort key and every order's tie-break."""
+        cached = self._order_cache.get(("_id", True))
+        if cached is None:
+            import pyarrow.compute as pc
+
+            ranks = pc.rank(arrays.to_arrow(self.pack.actions["action_id"]), sort_keys="ascending", tiebreaker="dense")
+            cached = ranks.to_numpy(zero_copy_only=False).astype(np.int64)
+            self._order_cache[("_id", True)] = cached
+        return cached
+
     def _sort_key(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """(int64 or float key, missing) for a sort column; categorical columns sort by label."""
         a = self.pack.actions
@@ -655,28 +696,25 @@ class ExplorerModel:
         if column == "appeal":
             return self.appeal_state.astype(np.int64), np.zeros(len(a), dtype=bool)
         if column == "action_id":
-            import pyarrow.compute as pc
-
-            ranks = pc.rank(arrays.to_arrow(a["action_id"]), sort_keys="ascending", tiebreaker="dense")
-            return ranks.to_numpy(zero_copy_only=False).astype(np.int64), a["action_id"].isna().to_numpy()
+            return self._action_rank(), a["action_id"].isna().to_numpy()
         s = a[column]
         levels = tuple(sorted(set(s.dropna().astype("string").unique())))
         codes = arrays.codes(s, levels).astype(np.int64)
         return codes, codes < 0
 
     def order(self, column: str, ascending: bool) -> np.ndarray:
-        """Row positions of all actions sorted by ``column`` (stable; missing values last), cached."""
-        if column not in SORT_KEYS:
-            raise ValueError(f"cannot sort by {column!r}; choose one of {', '.join(SORT_KEYS)}")
+        """Row positions of all actions sorted by ``column`` (missing values last; ties by ``action_id``), cached."""
+        _check_sort(column)
+        self._in_memory("the row order")
         cached = self._order_cache.get((column, ascending))
         if cached is None:
             key, missing = self._sort_key(column)
-            cached = np.lexsort((key if ascending else -key, missing))
+            cached = np.lexsort((self._action_rank(), key if ascending else -key, missing))
             self._order_cache[(column, ascending)] = cached
         return cached
 
     def rows(self, sel: Selection, sort: str = "detected_at", ascending: bool = False) -> np.ndarray:
-        """Row positions of the matching actions in display order."""
+        """Row positions of the matching actions in display order (in-process)."""
         key = (*sel.key(), sort, ascending)
         hit = self._rows_cache.get(key)
         if hit is None:
@@ -689,48 +727,69 @@ class ExplorerModel:
 
     def frame(self, positions: np.ndarray, *, full: bool = False) -> pd.DataFrame:
         """Action rows at ``positions`` as shown in the table (``full``: every column, for the CSV export)."""
-        a = self.pack.actions.iloc[positions]
-        hours = pd.Series(np.where(self.minutes[positions] >= 0, self.minutes[positions] / 60.0, np.nan))
-        appeal = pd.Series(np.array(APPEAL_STATES, dtype=object)[self.appeal_state[positions]])
-        if full:
-            out = a.reset_index(drop=True).copy()
-            for col in out.columns:
-                if isinstance(out[col].dtype, pd.DatetimeTZDtype):
-                    out[col] = out[col].dt.tz_convert(REPORTING_TZ)
-            out["hours_to_action"] = hours.round(4)
-            out["appeal"] = appeal
-            return out
-        return pd.DataFrame(
-            {
-                "action_id": a["action_id"].to_numpy(),
-                "detected (MYT)": _local_text(a["detected_at"]),
-                "actioned (MYT)": _local_text(a["actioned_at"]),
-                "hours_to_action": hours.round(2).to_numpy(),
-                "category": a["category"].astype("string").to_numpy(),
-                "surface": a["surface"].astype("string").to_numpy(),
-                "detection_source": a["detection_source"].astype("string").to_numpy(),
-                "decision_by": a["decision_by"].astype("string").to_numpy(),
-                "action": a["action"].astype("string").to_numpy(),
-                "in_malaysia": a["in_malaysia"].to_numpy(),
-                "appeal": appeal.to_numpy(),
-            },
-            columns=list(TABLE_COLUMNS),
+        self._in_memory("frame()")
+        return rows_frame(
+            self.pack.actions.iloc[positions], self.minutes[positions], self.appeal_state[positions], full=full
         )
 
     def page(
         self, sel: Selection, page: int = 0, size: int = 20, sort: str = "detected_at", ascending: bool = False
     ) -> pd.DataFrame:
-        """One page of the drill-down table."""
-        rows = self.rows(sel, sort, ascending)
+        """One page of the drill-down table (on an engine: one ordered query with LIMIT/OFFSET)."""
+        _check_sort(sort)
         start = max(page, 0) * size
+        if self.engine_rows is not None:
+            return self.engine_rows.page(self._engine_selection(sel), start, size, sort, ascending)
+        rows = self.rows(sel, sort, ascending)
         return self.frame(rows[start : start + size])
 
     def n_pages(self, sel: Selection, size: int = 20) -> int:
-        return max(1, math.ceil(int(self.mask(sel).sum()) / size))
+        return max(1, math.ceil(self.count(sel) / size))
 
     def csv(self, sel: Selection, sort: str = "detected_at", ascending: bool = False) -> str:
-        """Every matching action (all columns, Malaysian time, plus ``hours_to_action`` and ``appeal``) as CSV."""
-        return self.frame(self.rows(sel, sort, ascending), full=True).to_csv(index=False)
+        """Every matching action (all columns, Malaysian time, plus ``hours_to_action`` and ``appeal``) as CSV.
+        On an engine at most :data:`CSV_TEXT_MAX_ROWS` rows (beyond, :meth:`write_csv` streams them to a file)."""
+        _check_sort(sort)
+        if self.engine_rows is None:
+            return self.frame(self.rows(sel, sort, ascending), full=True).to_csv(index=False)
+        n = self.count(sel)
+        if n > CSV_TEXT_MAX_ROWS:
+            raise ValueError(
+                f"{n:,} actions match: too many for a CSV in memory (at most {CSV_TEXT_MAX_ROWS:,} from an engine); "
+                "write_csv(selection, path) streams them to a file"
+            )
+        import io
+
+        out = io.StringIO()
+        self.write_csv(sel, out, sort, ascending)
+        return out.getvalue()
+
+    def write_csv(self, sel: Selection, target: Any, sort: str = "detected_at", ascending: bool = False) -> int:
+        """Write every matching action as CSV (as :meth:`csv`) to ``target`` (a path or a text stream); returns the
+        number of rows. On an engine the rows are streamed in batches: memory does not grow with them."""
+        _check_sort(sort)
+        from pathlib import Path
+
+        if isinstance(target, (str, Path)):
+            with open(target, "w", encoding="utf-8", newline="") as stream:
+                return self.write_csv(sel, stream, sort, ascending)
+        if self.engine_rows is None:
+            df = self.frame(self.rows(sel, sort, ascending), full=True)
+            df.to_csv(target, index=False)
+            return len(df)
+        n = 0
+        for chunk in self.engine_rows.full_batches(self._engine_selection(sel), sort, ascending):
+            chunk.to_csv(target, index=False, header=n == 0)
+            n += len(chunk)
+        if n == 0:
+            self.engine_rows.empty_frame().to_csv(target, index=False)
+        return n
+
+    def _engine_selection(self, sel: Selection) -> Any:
+        from riskkit.explorer.engine import RowFilter
+
+        sel = self.validate(sel)
+        return RowFilter(sel.key(), self._span_us(sel), sel.categories, sel.surfaces, sel.sources, sel.scope)
 
     def export_name(self, sel: Selection) -> str:
         """A file name describing the selection."""
@@ -754,11 +813,6 @@ def percentile_hours(hist: np.ndarray, q: float) -> float:
     return float(TTA_EDGES_MIN[index]) / 60.0
 
 
-def tta_bin(minutes: np.ndarray) -> np.ndarray:
-    """Histogram bin of durations in whole minutes (for tests and other engines)."""
-    return np.searchsorted(TTA_EDGES_MIN, np.maximum(minutes, 0), side="left")
-
-
 def _display_bins(fine: np.ndarray) -> tuple[list[float], list[int]]:
     """Fine bins → 1-hour display bins up to HIST_DISPLAY_HOURS (bins are (lo, hi], so 1 h bars merge cleanly)."""
     hours = np.arange(HIST_DISPLAY_HOURS)
@@ -777,22 +831,45 @@ def none_if_nan(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
 
 
-def _month_numbers(ts: pd.Series) -> np.ndarray:
-    """Calendar month in Malaysian time as year*12 + month - 1 (int64)."""
-    local = ts.dt.tz_convert(REPORTING_TZ).dt.tz_localize(None)
-    m = local.to_numpy().astype("datetime64[M]").astype(np.int64)  # months since 1970-01
-    return m + 1970 * 12
-
-
 def _period(n: int) -> pd.Period:
     return pd.Period(year=n // 12, month=n % 12 + 1, freq="M")
 
 
-def _surface_levels(surface: pd.Series, declared: Sequence[str] | None) -> tuple[str, ...]:
-    present = sorted(set(surface.dropna().astype("string").unique()))
-    if declared:
-        return tuple(declared) + tuple(s for s in present if s not in declared)
-    return tuple(present)
+def _check_sort(column: str) -> None:
+    if column not in SORT_KEYS:
+        raise ValueError(f"cannot sort by {column!r}; choose one of {', '.join(SORT_KEYS)}")
+
+
+def rows_frame(a: pd.DataFrame, minutes: np.ndarray, appeal_state: np.ndarray, *, full: bool = False) -> pd.DataFrame:
+    """Action rows as the drill-down table shows them (``full``: every column, for the CSV export), from the rows'
+    typed columns (UTC instants, enums), durations in whole minutes (-1: not actioned) and appeal states. The same
+    for rows read in memory and rows fetched from an engine."""
+    hours = pd.Series(np.where(minutes >= 0, minutes / 60.0, np.nan))
+    appeal = pd.Series(np.array(APPEAL_STATES, dtype=object)[np.asarray(appeal_state, dtype=np.int64)])
+    if full:
+        out = a.reset_index(drop=True).copy()
+        for col in out.columns:
+            if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+                out[col] = out[col].dt.tz_convert(REPORTING_TZ)
+        out["hours_to_action"] = hours.round(4)
+        out["appeal"] = appeal
+        return out
+    return pd.DataFrame(
+        {
+            "action_id": a["action_id"].to_numpy(),
+            "detected (MYT)": _local_text(a["detected_at"]),
+            "actioned (MYT)": _local_text(a["actioned_at"]),
+            "hours_to_action": hours.round(2).to_numpy(),
+            "category": a["category"].astype("string").to_numpy(),
+            "surface": a["surface"].astype("string").to_numpy(),
+            "detection_source": a["detection_source"].astype("string").to_numpy(),
+            "decision_by": a["decision_by"].astype("string").to_numpy(),
+            "action": a["action"].astype("string").to_numpy(),
+            "in_malaysia": a["in_malaysia"].to_numpy(),
+            "appeal": appeal.to_numpy(),
+        },
+        columns=list(TABLE_COLUMNS),
+    )
 
 
 def _local_text(ts: pd.Series) -> np.ndarray:

@@ -475,7 +475,7 @@ class Explorer:
     def render_table(self) -> None:
         """Render the current drill-down page."""
         sel = self._selection
-        n = int(self.model.mask(sel).sum())
+        n = self.model.count(sel)
         pages = max(1, math.ceil(n / self.page_size))
         self.page_number = min(max(self.page_number, 0), pages - 1)
         df = self.model.page(sel, self.page_number, self.page_size, self.sort.value, not self.descending.value)
@@ -493,9 +493,10 @@ class Explorer:
         ``export_dir``. Returns the file written, if any."""
         sel = self._selection
         name = self.model.export_name(sel)
-        text = self.model.csv(sel, self.sort.value, not self.descending.value)
-        rows = int(self.model.mask(sel).sum())
+        sort, ascending = self.sort.value, not self.descending.value
+        rows = self.model.count(sel)
         if rows <= CSV_LINK_MAX_ROWS:
+            text = self.model.csv(sel, sort, ascending)
             payload = base64.b64encode(text.encode("utf-8")).decode("ascii")
             self.csv_link.value = (
                 f'<a download="{html.escape(name)}" href="data:text/csv;charset=utf-8;base64,{payload}" '
@@ -504,7 +505,7 @@ class Explorer:
             return None
         self.export_dir.mkdir(parents=True, exist_ok=True)
         path = self.export_dir / name
-        path.write_text(text, encoding="utf-8")
+        rows = self.model.write_csv(sel, path, sort, ascending)  # streamed from an engine, in batches
         self.csv_link.value = (
             f"<span>{rows:,} rows written to <code>{html.escape(str(path))}</code> "
             "(too many for an in-page download; open it from the file browser)</span>"
@@ -552,12 +553,30 @@ def explore(
     cycle: str | None = None,
     library: Library | None = None,
     frameworks: str | Path | None = None,
+    engine: str | Any | None = None,
+    spark_master: str | None = None,
+    as_of: str | None = None,
 ) -> Explorer:
     """Open the explorer on a data pack (a folder or a loaded :class:`DataPack`), showing ``cycle`` (default: the
     latest complete half-year) compared with the cycle before it. The framework library is loaded here (with
-    ``frameworks``, a folder of your own framework files) unless one is given."""
+    ``frameworks``, a folder of your own framework files) unless one is given.
+
+    A warehouse pack (``source:`` in datapack.yaml), or a folder with ``engine="duckdb"`` / ``"spark"`` (an
+    :class:`~riskkit.engines.ibis_engine.IbisEngine` also works; ``spark_master`` names a cluster), is opened as
+    :func:`riskkit.engines.packs.open_pack` opens it: the actions stay in the engine, which computes the cubes and
+    serves the drill-down pages."""
     lib = library if library is not None else load_library([frameworks] if frameworks else ())
-    pack = data if isinstance(data, DataPack) else load_datapack(data, library=lib, columns=EXPLORER_COLUMNS)
+    if isinstance(data, DataPack):
+        if engine is not None or as_of is not None:
+            raise ValueError("engine= and as_of= apply when the explorer opens a folder, not a loaded DataPack")
+        pack = data
+    else:
+        from riskkit.engines.packs import is_warehouse, open_pack
+
+        if (engine is not None and engine != "inprocess") or is_warehouse(data):
+            pack = open_pack(data, library=lib, engine=engine, as_of=as_of, spark_master=spark_master)
+        else:
+            pack = load_datapack(data, library=lib, columns=EXPLORER_COLUMNS, as_of=as_of)
     model = ExplorerModel(pack, library=lib)
     return Explorer(model, model.default_selection(cycle))
 
