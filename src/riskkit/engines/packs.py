@@ -26,8 +26,8 @@ from riskkit.engines.ibis_engine import IbisEngine
 from riskkit.engines.source import ENGINE_TABLES
 from riskkit.exceptions import EngineError, InvalidDataPack
 from riskkit.library import Library
-from riskkit.pack.checks import check_audit_items, check_references, finish_users
-from riskkit.pack.files import locate_audits, locate_tables, read_table
+from riskkit.pack import complete_pack
+from riskkit.pack.files import locate_tables, read_table
 from riskkit.pack.meta import read_meta
 from riskkit.pack.model import DataPack, PackMeta
 from riskkit.pack.problems import Problem, ValidationReport
@@ -126,36 +126,13 @@ def _open(
             uploaded.add(name)
         else:
             tables[name] = frame
-    for t in schema.iter_tables():
-        if t.multi or t.name in tables or t.name in eng.tables:
-            continue
-        if t.required:
-            report.add(
-                Problem(
-                    "error",
-                    "missing_table",
-                    f"{t.name}.csv|.parquet" if source is None else f"source.tables.{t.name}",
-                    expected=f"a `{t.name}` table ({t.enables}); name it in datapack.yaml",
-                )
-            )
-        else:
-            report.unavailable[t.name] = t.enables
-            report.add(
-                Problem("info", "not_available", f"{t.name}", detail=f"no `{t.name}` table: cannot assess {t.enables}")
-            )
     if validate:
         from riskkit.engines.checks import check_tables
 
         check_tables(eng, meta, report, columns_checked=uploaded)
-    audits: dict[str, pd.DataFrame] = {}
-    for name, file in locate_audits(path, meta, report).items():
-        df = read_table(path, file, schema.AUDIT_TABLE, report, tz, meta.as_of)
-        if df is not None:
-            audits[name] = df
-            files[f"audits/{name}"] = file
-    check_audit_items(audits, report, library)
-    check_references(tables, files, path, report, meta)
-    finish_users(tables, files, path, report, meta)
+    where = None if source is None else {t.name: f"source.tables.{t.name}" for t in schema.iter_tables()}
+    present = set(tables) | set(eng.tables)
+    audits = complete_pack(path, meta, tables, files, report, library, present=present, where=where)
     return DataPack(path, meta, tables, audits, files, report, engine=eng)
 
 

@@ -142,16 +142,39 @@ def _read(path: Path, as_of: str | datetime | None, columns: Mapping[str, Sequen
         report.merge(own)
         if df is not None:
             tables[name] = df
+    audits = complete_pack(path, meta, tables, files, report, library, present=set(files))
+    arrays.release_arrow_memory()
+    return DataPack(path, meta, tables, audits, files, report)
+
+
+def complete_pack(
+    path: Path,
+    meta: PackMeta,
+    tables: dict[str, pd.DataFrame],
+    files: dict[str, Path],
+    report: ValidationReport,
+    library: Library,
+    *,
+    present: set[str],
+    where: Mapping[str, str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """What every pack reader does after its tables: each absent contract table reported (an error if required,
+    else what it leaves unassessed; ``where`` names the datapack.yaml key of a warehouse table), the audit
+    questionnaires read and checked, the references and users finished. Returns the audits."""
+    tz = ZoneInfo(meta.timezone) if meta.timezone else None
     for t in schema.iter_tables():
-        if t.multi or t.name in files:
+        if t.multi or t.name in present:
             continue
         if t.required:
+            located = (where or {}).get(t.name, f"{t.name}.csv|.parquet")
             report.add(
                 Problem(
                     "error",
                     "missing_table",
-                    f"{t.name}.csv|.parquet",
-                    expected=f"a `{t.name}` table ({t.enables}); name it in datapack.yaml under tables:",
+                    located,
+                    expected=f"a `{t.name}` table ({t.enables}); name it in datapack.yaml under tables:"
+                    if where is None
+                    else f"a `{t.name}` table ({t.enables}); name it in datapack.yaml",
                 )
             )
         else:
@@ -159,7 +182,6 @@ def _read(path: Path, as_of: str | datetime | None, columns: Mapping[str, Sequen
             report.add(
                 Problem("info", "not_available", f"{t.name}", detail=f"no `{t.name}` table: cannot assess {t.enables}")
             )
-
     audits: dict[str, pd.DataFrame] = {}
     for name, file in locate_audits(path, meta, report).items():
         df = read_table(path, file, schema.AUDIT_TABLE, report, tz, meta.as_of)
@@ -167,11 +189,9 @@ def _read(path: Path, as_of: str | datetime | None, columns: Mapping[str, Sequen
             audits[name] = df
             files[f"audits/{name}"] = file
     check_audit_items(audits, report, library)
-
     check_references(tables, files, path, report, meta)
     finish_users(tables, files, path, report, meta)
-    arrays.release_arrow_memory()
-    return DataPack(path, meta, tables, audits, files, report)
+    return audits
 
 
 def describe_pack(pack: DataPack) -> str:
