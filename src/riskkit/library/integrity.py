@@ -227,7 +227,9 @@ def _clock_readings(c: Any, here: str, problems: list[str]) -> None:
         problems.append(f"{here}: field 'applies_to': a clock with readings takes it from the reading in force")
     defaults = [r.ref_id for r in c.readings if r.default]
     if len(defaults) != 1:
-        problems.append(f"{here}: field 'readings': exactly one reading must be the default, found {defaults or 'none'}")
+        problems.append(
+            f"{here}: field 'readings': exactly one reading must be the default, found {defaults or 'none'}"
+        )
     ids = [r.ref_id for r in c.readings]
     for rid in sorted({i for i in ids if ids.count(i) > 1}):
         problems.append(f"{here}: field 'readings': reading {rid!r} appears more than once")
@@ -251,7 +253,11 @@ def _clock_paths(c: Any, here: str, problems: list[str]) -> None:
             continue
         table = schema.TABLES[p.table]
         stop_table = schema.TABLES["actions"]  # the decision: the linked one for reports, the row itself otherwise
-        for key, tab, column in (("start", table, p.start), ("stop", stop_table, p.stop), ("closed_at", table, p.closed_at)):
+        for key, tab, column in (
+            ("start", table, p.start),
+            ("stop", stop_table, p.stop),
+            ("closed_at", table, p.closed_at),
+        ):
             if column is not None and (column not in tab.column_names or tab.column(column).kind != "timestamp"):
                 problems.append(f"{where}: field {key!r}: {column!r} is not a timestamp column of table {tab.name!r}")
         if p.table == "reports":
@@ -261,7 +267,9 @@ def _clock_paths(c: Any, here: str, problems: list[str]) -> None:
             if (p.closed_at is None) != (p.closed_outcomes is None):
                 problems.append(f"{where}: fields 'closed_at' and 'closed_outcomes' go together")
             if p.closed_outcomes and {"actioned", "open"} & set(p.closed_outcomes):
-                problems.append(f"{where}: field 'closed_outcomes': 'actioned' and 'open' do not close a report without a decision")
+                problems.append(
+                    f"{where}: field 'closed_outcomes': 'actioned' and 'open' do not close a report without a decision"
+                )
         elif p.link is not None or p.closed_at is not None or p.closed_outcomes is not None:
             problems.append(f"{where}: fields 'link', 'closed_at', 'closed_outcomes' belong to a user_reported path")
         for source in p.detection_sources:

@@ -55,7 +55,10 @@ class Clock:
         if self.reading is None:
             return None
         label = self.reading_label_ms if lang == "ms" else self.reading_label_en
-        word = {"en": ("reading", "default", "chosen by the data pack"), "ms": ("tafsiran", "lalai", "dipilih pek data")}
+        word = {
+            "en": ("reading", "default", "chosen by the data pack"),
+            "ms": ("tafsiran", "lalai", "dipilih pek data"),
+        }
         name, default, chosen = word.get(lang, word["en"])
         return f"{name}: {label} ({default if self.reading_default else chosen})"
 

@@ -28,6 +28,12 @@ def check_table_rules(df: pd.DataFrame, table: schema.Table, ctx: FileContext) -
                 f"{order.later} on or after {order.earlier}",
                 related=(order.earlier, df[order.earlier]),
             )
+    for column, time in schema.OUTCOME_RULES.get(table.name, ()):
+        if column in df.columns and time in df.columns:
+            open_, filled = df[time].isna().to_numpy(), ~arrays.is_empty(df[column])
+            on_open, on_decided = schema.outcome_expectations(column, time)
+            ctx.flag("open_item_outcome", open_ & filled, df[column], column, on_open, f"{time} is empty")
+            ctx.flag("empty_value", ~open_ & ~filled, df[column], column, on_decided)
     for column, other, wording in schema.ROW_RULES.get(table.name, ()):
         others = other.split("+")
         if column in df.columns and all(o in df.columns for o in others):
