@@ -419,11 +419,12 @@ def _reference(lib, frames, scope: str, category: str, cycle=CYCLE) -> dict[str,
     out["sla.onsa.priority_inaccessible_24h"] = within / due if due else float("nan")
     appeals = frames.get("appeals")
     if appeals is not None:
-        decided = [
+        decided = [  # cohort: filed in the cycle; outcome judged at the cycle end
             a
             for a in appeals
             if pd.notna(a["decided_at"])
-            and start <= a["decided_at"] < end
+            and start <= a["filed_at"] < end
+            and a["decided_at"] < end
             and (scope == "global" or by_id[a["action_id"]]["in_malaysia"])
             and (category == "all" or by_id[a["action_id"]]["category"] == category)
         ]

@@ -904,7 +904,8 @@ def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
 
 
 def two_proportion_p(x1: float, n1: float | None, x2: float, n2: float | None) -> float:
-    """Two-sided p-value of the pooled two-proportion z-test (NaN if either denominator is empty)."""
+    """Two-sided p-value of the pooled two-proportion z-test, without continuity correction (NaN if either
+    denominator is empty; 1.0 when the pooled variance is 0, i.e. both cycles at 0 % or both at 100 %)."""
     if not n1 or not n2 or any(map(_isnan, (x1, x2, n1, n2))):
         return float("nan")
     pooled = (x1 + x2) / (n1 + n2)
@@ -916,8 +917,10 @@ def two_proportion_p(x1: float, n1: float | None, x2: float, n2: float | None) -
 
 
 def poisson_ratio_p(x1: float, x2: float, t1: float, t2: float) -> float:
-    """Two-sided p-value that two Poisson counts share a rate, given exposures t1, t2 (conditional test, normal
-    approximation with continuity correction; NaN when both counts are zero)."""
+    """Two-sided p-value that two Poisson counts share a rate, given exposures t1, t2: the conditional binomial test
+    (x1 given n = x1 + x2 is Binomial(n, w), w = t1 / (t1 + t2)) by its normal approximation with a 0.5 continuity
+    correction, z = max(|x1 - n w| - 0.5, 0) / sqrt(n w (1 - w)), p = 2 (1 - Phi(z)); NaN when both counts are 0.
+    The metric registry's conventions state the same test."""
     if _isnan(x1) or _isnan(x2):
         return float("nan")
     n = x1 + x2

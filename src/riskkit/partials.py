@@ -206,20 +206,21 @@ def reports_spec(clocks: list[Clock], columns: Collection[str], decision_clocks:
 
 
 def appeals_spec() -> Spec:
-    """Appeals filed, decided and reversed (by who took the appealed decision), decision times. An appeal takes the
-    category and scope of the decision it appeals."""
+    """Appeals filed in the cycle, and of those the ones decided and reversed by the cycle end (by who took the
+    appealed decision), decision times: one cohort (filed in the cycle), outcomes judged at the cycle end. An appeal
+    takes the category and scope of the decision it appeals."""
     looked_up = {"action_category": "category", "action_in_malaysia": "in_malaysia", "action_by": "decision_by"}
     relation = Relation("appeals", (JoinOne("actions", "action_id", looked_up),))
     filed, decided = col("filed_at"), col("decided_at")
-    decided_in = decided.notnull()
+    decided_in = decided.notnull() & (decided < HORIZON)
     reversed_ = decided_in & (col("outcome") == "reversed")
     a: dict = {
         "filed": Count(),
-        "decided": Count(decided_in, when="decided_at"),
-        "reversed": Count(reversed_, when="decided_at"),
-        "decided_by": ByLevel("action_by", schema.DECISION_MAKERS, decided_in, when="decided_at"),
-        "reversed_by": ByLevel("action_by", schema.DECISION_MAKERS, reversed_, when="decided_at"),
-        "decision_hist": Hist(filed.minutes_until(decided), decided_in, when="decided_at"),
+        "decided": Count(decided_in),
+        "reversed": Count(reversed_),
+        "decided_by": ByLevel("action_by", schema.DECISION_MAKERS, decided_in),
+        "reversed_by": ByLevel("action_by", schema.DECISION_MAKERS, reversed_),
+        "decision_hist": Hist(filed.minutes_until(decided), decided_in),
     }
     return Spec("appeals", relation, "filed_at", "action_category", col("action_in_malaysia").fill(False), a)
 

@@ -493,7 +493,7 @@ def outcome_expectations(column: str, time: str) -> tuple[str, str]:
     """(expected on an open row, expected on a decided row) for an outcome rule, as validation messages say it."""
     return (
         f"{column} empty while {time} is empty (an open item has no decision yet; record the {column} with its {time})",
-        f"a {column} once {time} is set",
+        f"{column} set once {time} is set",
     )
 
 
