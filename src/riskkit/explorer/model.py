@@ -42,7 +42,9 @@ SOURCES = schema.DETECTION_SOURCES
 DECIDERS = schema.DECISION_MAKERS
 
 
-ACTIONS = schema.ACTIONS
+#: The contract's actions, then the level of an open item (no decision yet: the contract leaves its action empty).
+OPEN_ACTION = "open"
+ACTIONS = (*schema.ACTIONS, OPEN_ACTION)
 
 
 SCOPES = ("malaysia", "global")
@@ -230,11 +232,12 @@ class ExplorerModel:
         self.surf = arrays.codes(actions["surface"], self.surfaces).astype(np.int64).astype(np.int16)
         self.src = arrays.codes(actions["detection_source"], SOURCES).astype(np.int8)
         dec = arrays.codes(actions["decision_by"], DECIDERS)
-        act = arrays.codes(actions["action"], ACTIONS)
+        act = arrays.codes(actions["action"], schema.ACTIONS)
+        act = np.where((act < 0) & arrays.is_empty(actions["action"]), ACTIONS.index(OPEN_ACTION), act)
         self.mys = actions["in_malaysia"].fillna(False).to_numpy(bool)
         valid = (self.cat >= 0) & (self.surf >= 0) & (self.src >= 0) & (dec >= 0) & (act >= 0)
         self.valid = valid
-        enforced = act != ACTIONS.index("no_violation")
+        enforced = (act != ACTIONS.index("no_violation")) & (act != ACTIONS.index(OPEN_ACTION))
         done = actioned != arrays.NAT
         self.minutes = np.where(done, arrays.minutes_between(detected, np.where(done, actioned, detected)), -1)
 
@@ -421,7 +424,7 @@ class ExplorerModel:
 
     def _parts(self, sel: Selection, cycle: Cycle, metric: ExplorerMetric) -> tuple[np.ndarray, np.ndarray | None]:
         """(numerator per month, denominator per month or None); for durations, the histogram per month."""
-        enforced_idx = [i for i, a in enumerate(ACTIONS) if a != "no_violation"]
+        enforced_idx = [i for i, a in enumerate(ACTIONS) if a not in ("no_violation", OPEN_ACTION)]
         account_idx = [ACTIONS.index(a) for a in schema.ACCOUNT_ACTIONS]
         mid = metric.id
         if metric.kind == "duration":
@@ -565,7 +568,7 @@ class ExplorerModel:
             notes.append("appeals: " + self.pack.not_available("appeals"))
 
         def values(cycle: Cycle) -> list[float | None]:
-            enforced_idx = [i for i, a in enumerate(ACTIONS) if a != "no_violation"]
+            enforced_idx = [i for i, a in enumerate(ACTIONS) if a not in ("no_violation", OPEN_ACTION)]
             enforced = float(self._reduce(self.counts, sel, cycle)[:, :, enforced_idx].sum())
             reports = None if self.reports is None else float(self._reduce(self.reports, sel, cycle).sum())
             appealed = reversed_ = None
