@@ -205,7 +205,7 @@ def test_open_item_with_an_action_is_rejected_naming_row_column_value(tmp_path, 
     assert (open_.file, open_.row, open_.column, open_.value) == ("actions.csv", 5, "action", "no_violation")
     assert "action empty while actioned_at is empty" in open_.expected and open_.detail == "actioned_at is empty"
     (missing,) = [p for p in report.of("empty_value") if p.column == "action"]
-    assert missing.row == 2 and missing.expected == "action set once actioned_at is set"
+    assert (missing.row, missing.value, missing.expected) == (2, None, "action set once actioned_at is set")
 
 
 def test_open_items_are_not_enforcement_actions(first):

@@ -537,7 +537,9 @@ DATAPACK_YAML_FIELDS: tuple[MetaField, ...] = (
     ),
     MetaField("surfaces", "Optional list of the platform's surfaces; if given, actions.surface must use them."),
     MetaField(
-        "sla_overrides", "Per-clock overrides of the SLA policy (hours, source), see frameworks/sla_policy.yaml."
+        "sla_overrides",
+        "Per-clock overrides of the SLA policy (hours, reading, source, confidence), see frameworks/sla_policy.yaml; "
+        "reading chooses one of an ambiguous clock's readings (code2024.csam_report_24h: all_reported, csam_only).",
     ),
     MetaField("high_risk_periods", "Declared high-risk periods: list of {name, start, end, categories}."),
     MetaField("targets.<target>", "Your own value for a target of riskkit-targets: {value, source, confidence}."),

@@ -36,7 +36,7 @@ def check_table_rules(df: pd.DataFrame, table: schema.Table, ctx: FileContext, r
             open_, filled = df[time].isna().to_numpy(), ~arrays.is_empty(cells.astype("string"))
             on_open, on_decided = schema.outcome_expectations(column, time)
             ctx.flag("open_item_outcome", open_ & filled, cells, column, on_open, f"{time} is empty")
-            ctx.flag("empty_value", ~open_ & ~filled, df[column], column, on_decided)
+            ctx.flag("empty_value", ~open_ & ~filled, None, column, on_decided)
     for column, other, wording in schema.ROW_RULES.get(table.name, ()):
         others = other.split("+")
         if column in df.columns and all(o in df.columns for o in others):
