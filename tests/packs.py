@@ -53,7 +53,7 @@ def base_tables() -> dict[str, list[dict[str, Any]]]:
                 "actioned_at": "",
                 "detection_source": "user_report",
                 "decision_by": "hybrid",
-                "action": "warn",
+                "action": "",
                 "in_malaysia": "false",
                 "rationale": "",
                 "policy_ref": "",

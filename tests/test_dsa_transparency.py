@@ -151,7 +151,7 @@ def generate(seed: int = 7, n: int = 900) -> dict[str, list[dict[str, Any]]]:
                 "actioned_at": iso(actioned),
                 "detection_source": rnd.choice(schema.DETECTION_SOURCES),
                 "decision_by": rnd.choice(schema.DECISION_MAKERS),
-                "action": rnd.choice(schema.ACTIONS),
+                "action": _unless(open_, rnd.choice(schema.ACTIONS)),  # empty while open (drawn anyway)
                 "in_malaysia": rnd.choice(["true", "false"]),
                 "rationale": "",
                 "policy_ref": "",
@@ -835,6 +835,10 @@ def test_schema_documents_the_new_columns_and_keys():
         "| eu.qualitative.<indicator> |",
     ):
         assert needle in text, needle
+
+
+def _unless(open_: bool, value: str) -> str:
+    return "" if open_ else value
 
 
 def write_pack(root: Path, rows: dict[str, list[dict[str, Any]]], meta: dict[str, Any]) -> Path:

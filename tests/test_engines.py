@@ -135,6 +135,8 @@ def broken_pack(tmp_path_factory) -> Path:
     actions.loc[13, "surface"] = None  # required
     actions.loc[14, "actioned_at"] = actions.loc[14, "detected_at"] - pd.Timedelta(hours=1)  # before detection
     actions.loc[15, "detected_at"] = pd.Timestamp("2027-01-01T00:00:00Z")  # after the as-of
+    actions.loc[16, ["actioned_at", "action"]] = [pd.NaT, "no_violation"]  # an open item with a decision
+    actions.loc[17, "action"] = None  # a decided item without its action
     appeals.iloc[[0, 1], appeals.columns.get_loc("action_id")] = ["NOPE-1", "NOPE-2"]  # dangling
     reports = reports.drop(columns=["outcome"])  # a required column missing
     actions["moderator_note"] = "internal"  # not in the contract: a warning, ignored
@@ -155,6 +157,10 @@ def test_engine_validation_reports_what_the_file_checks_report(broken_pack, libr
     assert engine.totals == files.totals
     kinds = {k for _, k in files.totals}
     assert {"duplicate_key", "enum", "empty_value", "time_order", "future_timestamp", "dangling_reference"} <= kinds
+    assert files.count("error", "open_item_outcome") == engine.count("error", "open_item_outcome") == 1
+    (open_,) = engine.of("open_item_outcome")
+    assert (open_.column, open_.value) == ("action", "no_violation") and open_.detail.startswith("action_id '")
+    assert "actioned_at is empty" in open_.detail and "action empty while actioned_at is empty" in open_.expected
     assert "missing_column" in kinds and ("warning", "unknown_column") in files.totals
     assert _problems(engine) == _problems(files)
     # an engine row has no row number: its key stands in for it

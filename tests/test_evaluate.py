@@ -53,7 +53,7 @@ def test_the_result_holds_every_view_of_the_cycle(sample_result):
     assert {f"mcmc.{t}" for t in MCMC_TABLES} <= set(r.tables)
     assert {f"public.{lang}.{t}" for t in PUBLIC_TABLES for lang in ("en", "ms")} <= set(r.tables)
     assert set(r.scalars["audits"]) == {"accessibility", "child_safety", "safety_by_design"}
-    assert r.scalars["versions"]["frameworks"]["riskkit-metrics"] == "1.1.0"
+    assert r.scalars["versions"]["frameworks"]["riskkit-metrics"] == "1.2.0"
     # datapack.yaml, 9 tables (age_assurance since the CPC transition) and 3 audits
     assert len(r["inputs"]) == 13 and r["inputs"]["sha256"].str.len().eq(64).all()
     assert r["risk.register"]["row_id"].is_unique and len(r["risk.register"]) > 50

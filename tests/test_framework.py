@@ -107,8 +107,13 @@ def test_priority_clock_resolves_priority_keys_and_stop_actions(lib):
     assert clock.hours == 24.0
     assert clock.stop_actions and set(clock.stop_actions) <= set(schema.INACCESSIBLE_ACTIONS)
     assert "age_restrict" not in clock.stop_actions
-    csam = lib.sla_policy().clock("code2024.csam_report_24h")
-    assert csam.categories == ("csam",) and csam.stop_actions is None
+    code = lib.sla_policy().clock("code2024.csam_report_24h")
+    assert code.categories == schema.HARM_CATEGORIES and code.stop_actions is None  # default: all reported
+    assert (code.reading, code.reading_default) == ("all_reported", True)
+    assert code.reading_text() == "reading: all reported harmful content (default)"
+    narrow = lib.sla_policy({"code2024.csam_report_24h": {"reading": "csam_only"}}).clock("code2024.csam_report_24h")
+    assert narrow.categories == ("csam",) and narrow.reading == "csam_only" and narrow.overridden
+    assert narrow.reading_text() == "reading: reports of CSAM only (chosen by the data pack)"
 
 
 def test_sla_clock_columns_exist_in_schema(lib):
@@ -294,13 +299,13 @@ def test_framework_accessors_are_typed(lib):
 
 def test_extra_replaces_packaged_framework(tmp_path):
     def bump(raw):
-        raw["version"] = "1.1.0"
+        raw["version"] = "9.0.0"
         entry(raw, "clocks", "onsa.report_ack_1h")["hours"] = 3
 
     lib = load_library([variant(tmp_path, "sla-policy", bump)])
-    assert lib.versions()["sla-policy"] == "1.1.0"
+    assert lib.versions()["sla-policy"] == "9.0.0"
     assert lib.sla_policy().clock("onsa.report_ack_1h").hours == 3.0
-    assert load_library().versions()["sla-policy"] == "1.1.0"
+    assert load_library().versions()["sla-policy"] == "1.2.0"
     assert lib.describe().set_index("id").loc["sla-policy", "origin"] == "custom"
     assert lib.describe().set_index("id").loc["onsa-2025", "origin"] == "packaged"
 

@@ -72,9 +72,12 @@ def test_time_to_action_percentiles_nearest_rank(base):
 
 
 def test_sla_clocks(base):
-    assert base.value("sla.code2024.csam_report_24h", "csam") == 1.0
+    code = base.row("sla.code2024.csam_report_24h")  # reading: all reported harmful content (default)
+    assert (code["numerator"], code["denominator"]) == (1, 2)  # R1 decided (A2) at 24 h exactly; R2 open, overdue
+    assert base.value("sla.code2024.csam_report_24h", "financial_scam") == 1.0
+    assert math.isnan(base.value("sla.code2024.csam_report_24h", "csam"))  # A1 was found, not reported
     row = base.row("sla.onsa.priority_inaccessible_24h")
-    assert (row["numerator"], row["denominator"]) == (2, 2)  # 24 h exactly is within
+    assert (row["numerator"], row["denominator"]) == (2, 2)  # A1 own-initiative 1 h; R1 -> A2 at 24 h exactly
     ack = base.row("sla.onsa.report_ack_1h")
     assert (ack["numerator"], ack["denominator"]) == (2, 2)
     assess = base.row("sla.onsa.report_assess_12h")
@@ -96,8 +99,9 @@ def test_reports_and_appeals(base):
 
 def test_record_keeping_and_automation(base):
     assert base.value("record_complete_share") == 1.0
-    assert base.value("record_rationale_share", scope="global") == pytest.approx(2 / 3)  # A3: warn, no rationale
-    assert base.row("record_rationale_share", scope="global")["denominator"] == 3
+    # A3 is open: no action yet, so not an enforcement action (and its missing rationale is not counted)
+    assert base.value("record_rationale_share", scope="global") == 1.0
+    assert base.row("record_rationale_share", scope="global")["denominator"] == 2
     assert base.value("automated_detection_share") == 0.5
     assert base.value("automated_decision_share") == 0.5
 
@@ -169,10 +173,11 @@ def test_change_vs_previous_cycle_and_significance(tmp_path, library):
 def test_sla_open_items_breach_only_once_past_deadline(tmp_path, library):
     tables = base_tables()
     late = dict(tables["actions"][0])
+    opened = {**late, "actioned_at": "", "action": ""}
     # detected 30 Dec 23:00, still open at cycle end (31 Dec 24:00): 25 h open -> past the 24 h deadline -> breach
-    tables["actions"].append({**late, "action_id": "A4", "detected_at": "2025-12-30T23:00:00+08:00", "actioned_at": ""})
+    tables["actions"].append({**opened, "action_id": "A4", "detected_at": "2025-12-30T23:00:00+08:00"})
     # detected 31 Dec 12:00, open at cycle end: deadline after cycle end -> not yet due, left out
-    tables["actions"].append({**late, "action_id": "A5", "detected_at": "2025-12-31T12:00:00+08:00", "actioned_at": ""})
+    tables["actions"].append({**opened, "action_id": "A5", "detected_at": "2025-12-31T12:00:00+08:00"})
     # detected 31 Dec 22:00, actioned 1 Jan 10:00 (after the cycle end, within 24 h): open at the horizon, not due
     tables["actions"].append(
         {
@@ -183,7 +188,7 @@ def test_sla_open_items_breach_only_once_past_deadline(tmp_path, library):
         }
     )
     m = compute(load_datapack(make_pack(tmp_path / "p", tables), library=library), H2, library=library)
-    row = m.row("sla.code2024.csam_report_24h", "csam")
+    row = m.row("sla.onsa.priority_inaccessible_24h", "csam")  # own-initiative csam decisions
     assert (row["numerator"], row["denominator"]) == (1, 2)  # A1 within, A4 breach
     assert m.value("open_at_cycle_end", "csam") == 3
 
@@ -195,8 +200,7 @@ def test_priority_clock_ignores_no_violation_decisions(tmp_path, library):
         {**a, "action_id": "A7", "action": "no_violation", "actioned_at": "2025-07-05T10:00:00+08:00"}
     )
     m = compute(load_datapack(make_pack(tmp_path / "p", tables), library=library), H2, library=library)
-    assert m.row("sla.onsa.priority_inaccessible_24h")["denominator"] == 2
-    assert m.row("sla.code2024.csam_report_24h", "csam")["denominator"] == 2  # any decision answers the Code clock
+    assert m.row("sla.onsa.priority_inaccessible_24h")["denominator"] == 2  # A1 and R1 -> A2; A7 left out
 
 
 def test_sla_override_from_datapack_changes_the_clock(tmp_path, library):
@@ -295,7 +299,7 @@ def packs(draw):
                 else detected + pd.Timedelta(seconds=draw(st.integers(0, 59))) + pd.Timedelta(minutes=dur),
                 "detection_source": draw(st.sampled_from(schema.DETECTION_SOURCES)),
                 "decision_by": draw(st.sampled_from(schema.DECISION_MAKERS)),
-                "action": draw(st.sampled_from(schema.ACTIONS)),
+                "action": None if open_ else draw(st.sampled_from(schema.ACTIONS)),  # empty while open
                 "in_malaysia": draw(st.booleans()),
                 "rationale": draw(st.sampled_from(["", "why"])),
                 "policy_ref": draw(st.sampled_from(["", "P1"])),
@@ -319,6 +323,9 @@ def packs(draw):
     for j in range(draw(st.integers(1, 15))):
         received = draw(instants())
         ack = draw(st.one_of(st.none(), st.integers(0, 180)))
+        linked = draw(st.one_of(st.none(), st.integers(0, n - 1)))
+        closed = draw(st.one_of(st.none(), st.integers(0, 60 * 1440)))
+        outcome = "open" if closed is None else draw(st.sampled_from(["actioned", "no_violation", "dismissed"]))
         reports.append(
             {
                 "report_id": f"R{j}",
@@ -327,8 +334,9 @@ def packs(draw):
                 "reporter_type": "user",
                 "acknowledged_at": pd.NaT if ack is None else received + pd.Timedelta(minutes=ack),
                 "assessed_at": pd.NaT,
-                "resolved_at": pd.NaT,
-                "outcome": "open",
+                "resolved_at": pd.NaT if closed is None else received + pd.Timedelta(minutes=closed),
+                "outcome": outcome,
+                "action_id": None if linked is None else f"A{linked}",
             }
         )
     frames = {"actions": pd.DataFrame(actions), "reports": pd.DataFrame(reports)}
@@ -363,7 +371,7 @@ def _reference(lib, frames, scope: str, category: str, cycle=CYCLE) -> dict[str,
         and (scope == "global" or r["in_malaysia"])
         and (category == "all" or r["category"] == category)
     ]
-    enforced = [r for r in rows if r["action"] != "no_violation"]
+    enforced = [r for r in rows if isinstance(r["action"], str) and r["action"] != "no_violation"]  # open: none
     done = [r for r in enforced if pd.notna(r["actioned_at"]) and r["actioned_at"] < end]
     minutes = [math.ceil((r["actioned_at"] - r["detected_at"]).total_seconds() / 60) for r in done]
     out = {
@@ -378,28 +386,45 @@ def _reference(lib, frames, scope: str, category: str, cycle=CYCLE) -> dict[str,
         "tta_median_h": _nearest_rank_hours(minutes, 0.5, fine_days),
         "tta_p90_h": _nearest_rank_hours(minutes, 0.9, fine_days),
     }
+    # ONSA s.22: own-initiative decisions from detection; reported items from each report to its linked decision
+    # (reports carry no in_malaysia here: every report is in both scopes). Judged at the cycle end.
+    own = ("automated", "proactive_human")
+    items = [
+        (r["detected_at"], r["actioned_at"], r["action"], False)
+        for r in rows
+        if r["category"] in priority and r["detection_source"] in own
+    ]
+    by_id = {r["action_id"]: r for r in frames["actions"]}
+    for rep in frames["reports"]:
+        if not (start <= rep["received_at"] < end) or rep["category"] not in priority:
+            continue
+        if category != "all" and rep["category"] != category:
+            continue
+        link = by_id.get(rep["action_id"]) if isinstance(rep["action_id"], str) else None
+        closed = link is None and pd.notna(rep["resolved_at"]) and rep["resolved_at"] < end
+        closed = closed and rep["outcome"] in ("no_violation", "dismissed", "duplicate")
+        stop = link["actioned_at"] if link is not None else pd.NaT
+        items.append((rep["received_at"], stop, link["action"] if link is not None else None, closed))
     within = due = 0
-    for r in rows:
-        if r["category"] not in priority:
-            continue
-        actioned = r["actioned_at"]
-        if pd.notna(actioned) and r["action"] not in stop_actions:
-            continue
-        deadline = r["detected_at"] + timedelta(hours=24)
-        if pd.notna(actioned) and actioned < end:
+    for began, stop, action, closed_without_decision in items:
+        decided = pd.notna(stop) and stop < end
+        if closed_without_decision or (decided and action not in stop_actions):
+            continue  # decided otherwise by the cycle end: left out
+        deadline = began + timedelta(hours=24)
+        if decided:
             due += 1
-            within += actioned <= deadline
+            within += stop <= deadline
         elif deadline < end:
-            due += 1
+            due += 1  # no decision by the cycle end, deadline passed: a breach whatever comes later
     out["sla.onsa.priority_inaccessible_24h"] = within / due if due else float("nan")
     appeals = frames.get("appeals")
-    by_id = {r["action_id"]: r for r in frames["actions"]}
     if appeals is not None:
-        decided = [
+        decided = [  # cohort: filed in the cycle; outcome judged at the cycle end
             a
             for a in appeals
             if pd.notna(a["decided_at"])
-            and start <= a["decided_at"] < end
+            and start <= a["filed_at"] < end
+            and a["decided_at"] < end
             and (scope == "global" or by_id[a["action_id"]]["in_malaysia"])
             and (category == "all" or by_id[a["action_id"]]["category"] == category)
         ]

@@ -106,7 +106,7 @@ def _pack(root: Path, later: bool = False, as_of: str = "2026-07-20T00:00:00+08:
         _action(
             "N5",
             "hate_speech",
-            "remove",
+            "remove" if later else "",  # open at the first extract: no action yet
             f"2026-06-29T10:00:00{MYT}",
             f"2026-07-03T10:00:00{MYT}" if later else "",
             f"2026-07-03T11:00:00{MYT}" if later else "",

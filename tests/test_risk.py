@@ -198,7 +198,7 @@ def test_scam_on_feed_hand_check(sample_assessment):
     vulnerable-user step (10.7 % minors, feed carries a feature open to minors) → 5."""
     row = sample_assessment.register.set_index("row_id").loc["R-financial_scam-feed"]
     assert row["likelihood"] == 5 and row["severity"] == 5 and row["inherent_band"] == "critical"
-    assert row["incidence_per_million"] == pytest.approx(180.9, abs=0.1)
+    assert row["incidence_per_million"] == pytest.approx(180.4, abs=0.1)  # enforced: decided items only
     assert "scope +1 for vulnerable users" in row["severity_explanation"]
     assert row["response"] == "reduce"
 

@@ -117,4 +117,6 @@ def lookup(keys: pd.Series, probes: pd.Series) -> np.ndarray:
     hit = np.flatnonzero(pc.is_in(key_arr, value_set=distinct).fill_null(False).to_numpy(zero_copy_only=False))
     where = pc.index_in(probe_arr.cast(key_arr.type), value_set=pc.take(key_arr, hit))
     found = where.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    if hit.size == 0:  # no probe matches (e.g. every probe empty)
+        return np.full(len(found), -1, dtype=np.int64)
     return np.where(found >= 0, hit[np.maximum(found, 0)], -1)

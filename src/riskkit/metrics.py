@@ -131,12 +131,15 @@ def registry(library: Library, overrides: Mapping[str, Any] | None = None) -> di
             out[m.id] = m
     if template is not None:
         for clock in library.sla_policy(overrides).clocks:
+            en, ms = _hours(clock.hours), _hours(clock.hours)
+            if clock.reading is not None:
+                en, ms = f"{en}; {clock.reading_text('en')}", f"{ms}; {clock.reading_text('ms')}"
             out[f"sla.{clock.ref_id}"] = MetricDef(
                 id=f"sla.{clock.ref_id}",
-                label_en=f"{clock.label_en} ({_hours(clock.hours)})",
-                label_ms=f"{clock.label_ms} ({_hours(clock.hours)})",
-                definition=f"{clock.label_en}: {clock.start} to {clock.stop} of `{clock.table}` within "
-                f"{_hours(clock.hours)}. {template.definition}",
+                label_en=f"{clock.label_en} ({en})",
+                label_ms=f"{clock.label_ms} ({ms})",
+                definition=f"{clock.label_en}: {_clock_events(clock)} within {_hours(clock.hours)}"
+                f"{'; ' + clock.reading_text() if clock.reading else ''}. {template.definition}",
                 formula=template.formula,
                 unit=template.unit,
                 kind=template.kind,
@@ -194,6 +197,31 @@ def definitions_markdown(library: Library) -> str:
 
 def _hours(h: float) -> str:
     return f"{h:g} h"
+
+
+def _clock_events(clock: Clock) -> str:
+    """The start and stop events of a clock, in words."""
+    if not clock.paths:
+        return f"{clock.start} to {clock.stop} of `{clock.table}`"
+    words = []
+    for p in clock.paths:
+        if p.path == "user_reported":
+            words.append(
+                f"user-reported items from `reports.{p.start}` to the linked decision (`reports.{p.link}` → "
+                f"`actions.{p.stop}`), one count per report"
+                + (
+                    f"; a report closed ({p.closed_at}) as {'/'.join(p.closed_outcomes)} without one is a decision not to act"
+                    if p.closed_outcomes
+                    else ""
+                )
+            )
+        else:
+            words.append(
+                f"own-initiative items (detection_source {'/'.join(p.detection_sources)}) from `actions.{p.start}` "
+                f"to `actions.{p.stop}`"
+            )
+    only = "; stopped only by " + ", ".join(clock.stop_actions) if clock.stop_actions else "; any decision stops it"
+    return "; ".join(words) + only
 
 
 # ------------------------------------------------------------------------------------------------ result
@@ -319,7 +347,7 @@ def compute(
         runner.columns(pack), clocks + on_reports, pack.meta.cohort_column, deadline_kinds=lib.sla.deadline_kinds()
     )
     parts = runner.partials(pack, specs, periods, bins)
-    _finish_actions(out, parts["actions"], clocks, decision)
+    _finish_actions(out, parts, clocks, decision)
 
     for name, fn in (
         ("reports", _reports),
@@ -500,7 +528,20 @@ def _emit_levels(
                     out.add(metric, SCOPES[s], label, (cur, None), (prev, None), dimension, str(level))
 
 
-def _finish_actions(out: _Rows, part: Partial, clocks: list[Clock], decision: bool = False) -> None:
+def _clock_sums(parts: Mapping[str, Partial], clock: Clock) -> tuple[np.ndarray, np.ndarray] | None:
+    """(within, due) of a clock summed over its paths' partials (actions and, for reported items, reports)."""
+    found = [
+        (p.arrays[f"sla_within:{clock.ref_id}"], p.arrays[f"sla_due:{clock.ref_id}"])
+        for p in parts.values()
+        if f"sla_within:{clock.ref_id}" in p.arrays
+    ]
+    if not found:
+        return None
+    return sum(w for w, _ in found), sum(d for _, d in found)  # type: ignore[return-value]
+
+
+def _finish_actions(out: _Rows, parts: Mapping[str, Partial], clocks: list[Clock], decision: bool = False) -> None:
+    part = parts["actions"]
     a = part.arrays
     _emit_count(out, "decisions", a["decisions"])
     _emit_count(out, "actions_enforced", a["enforced"])
@@ -512,7 +553,9 @@ def _finish_actions(out: _Rows, part: Partial, clocks: list[Clock], decision: bo
     if "content_age_hist" in a:
         _emit_percentiles(out, {"content_age_at_decision_median_h": 0.5}, a["content_age_hist"])
     for clock in clocks:
-        _emit_clock(out, clock, a[f"sla_within:{clock.ref_id}"], a[f"sla_due:{clock.ref_id}"])
+        sums = _clock_sums(parts, clock)
+        if sums is not None:
+            _emit_clock(out, clock, *sums)
     _emit_rate(out, "record_rationale_share", a["has_rationale"], a["enforced"])
     _emit_rate(out, "record_policy_ref_share", a["has_policy"], a["enforced"])
     _emit_rate(out, "record_complete_share", a["has_both"], a["enforced"])
@@ -861,7 +904,8 @@ def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
 
 
 def two_proportion_p(x1: float, n1: float | None, x2: float, n2: float | None) -> float:
-    """Two-sided p-value of the pooled two-proportion z-test (NaN if either denominator is empty)."""
+    """Two-sided p-value of the pooled two-proportion z-test, without continuity correction (NaN if either
+    denominator is empty; 1.0 when the pooled variance is 0, i.e. both cycles at 0 % or both at 100 %)."""
     if not n1 or not n2 or any(map(_isnan, (x1, x2, n1, n2))):
         return float("nan")
     pooled = (x1 + x2) / (n1 + n2)
@@ -873,8 +917,10 @@ def two_proportion_p(x1: float, n1: float | None, x2: float, n2: float | None) -
 
 
 def poisson_ratio_p(x1: float, x2: float, t1: float, t2: float) -> float:
-    """Two-sided p-value that two Poisson counts share a rate, given exposures t1, t2 (conditional test, normal
-    approximation with continuity correction; NaN when both counts are zero)."""
+    """Two-sided p-value that two Poisson counts share a rate, given exposures t1, t2: the conditional binomial test
+    (x1 given n = x1 + x2 is Binomial(n, w), w = t1 / (t1 + t2)) by its normal approximation with a 0.5 continuity
+    correction, z = max(|x1 - n w| - 0.5, 0) / sqrt(n w (1 - w)), p = 2 (1 - Phi(z)); NaN when both counts are 0.
+    The metric registry's conventions state the same test."""
     if _isnan(x1) or _isnan(x2):
         return float("nan")
     n = x1 + x2

@@ -191,7 +191,13 @@ ACTIONS_TABLE = Table(
         _c("actioned_at", "timestamp", "When the decision was applied; empty = still open.", nullable=True),
         _c("detection_source", "enum", "How the item came to attention.", enum=DETECTION_SOURCES),
         _c("decision_by", "enum", "Who decided.", enum=DECISION_MAKERS),
-        _c("action", "enum", "What was done.", enum=ACTIONS),
+        _c(
+            "action",
+            "enum",
+            "What was decided; empty while the item is open (no actioned_at), required once actioned_at is set.",
+            enum=ACTIONS,
+            nullable=True,
+        ),
         _c("in_malaysia", "bool", "Whether the content or account is in Malaysian scope."),
         _c("rationale", "text", "Why the decision was taken (record-keeping).", nullable=True),
         _c("policy_ref", "text", "Policy or legal ground applied (record-keeping).", nullable=True),
@@ -477,6 +483,20 @@ TABLES: dict[str, Table] = {
     )
 }
 
+#: Outcome columns that belong to a step: (table, outcome column, step time). The outcome is empty while the
+#: step's time is empty (an open item has no decision yet, so nothing can be judged by it) and required once the
+#: time is set.
+OUTCOME_RULES: dict[str, tuple[tuple[str, str], ...]] = {"actions": (("action", "actioned_at"),)}
+
+
+def outcome_expectations(column: str, time: str) -> tuple[str, str]:
+    """(expected on an open row, expected on a decided row) for an outcome rule, as validation messages say it."""
+    return (
+        f"{column} empty while {time} is empty (an open item has no decision yet; record the {column} with its {time})",
+        f"{column} set once {time} is set",
+    )
+
+
 #: Extra rules that span columns and need wording of their own.
 ROW_RULES: dict[str, tuple[tuple[str, str, str], ...]] = {
     # table: (column, other column it must not exceed - or columns joined by +, whose sum -, message)
@@ -517,7 +537,9 @@ DATAPACK_YAML_FIELDS: tuple[MetaField, ...] = (
     ),
     MetaField("surfaces", "Optional list of the platform's surfaces; if given, actions.surface must use them."),
     MetaField(
-        "sla_overrides", "Per-clock overrides of the SLA policy (hours, source), see frameworks/sla_policy.yaml."
+        "sla_overrides",
+        "Per-clock overrides of the SLA policy (hours, reading, source, confidence), see frameworks/sla_policy.yaml; "
+        "reading chooses one of an ambiguous clock's readings (code2024.csam_report_24h: all_reported, csam_only).",
     ),
     MetaField("high_risk_periods", "Declared high-risk periods: list of {name, start, end, categories}."),
     MetaField("targets.<target>", "Your own value for a target of riskkit-targets: {value, source, confidence}."),

@@ -206,6 +206,15 @@ def _check_columns(engine: IbisEngine, name: str, reg: Registered, meta: PackMet
                 "time_order", order.later, later < earlier, f"{order.later} on or after {order.earlier}", order.earlier
             )
         )
+    for column, time in schema.OUTCOME_RULES.get(name, ()):
+        if {column, time} <= present:
+            value = t[column]
+            filled = value.notnull() & (value.length() > 0) if t.schema()[column].is_string() else value.notnull()
+            on_open, on_decided = schema.outcome_expectations(column, time)
+            rules.append(
+                _Rule("open_item_outcome", column, t[time].isnull() & filled, on_open, detail=f"{time} is empty")
+            )
+            rules.append(_Rule("empty_value", column, t[time].notnull() & ~filled, on_decided))
     for column, other, wording in schema.ROW_RULES.get(name, ()):
         if {column, other} <= present:
             rules.append(_Rule("out_of_range", column, t[column] > t[other], wording))

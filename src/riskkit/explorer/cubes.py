@@ -27,7 +27,9 @@ from riskkit.library import Clock
 CATEGORIES = schema.HARM_CATEGORIES
 SOURCES = schema.DETECTION_SOURCES
 DECIDERS = schema.DECISION_MAKERS
-ACTIONS = schema.ACTIONS
+#: The level of an open item (no decision yet: the contract leaves its action empty), after the contract's actions.
+OPEN_ACTION = "open"
+ACTIONS = (*schema.ACTIONS, OPEN_ACTION)
 
 #: Time-to-action histogram bins, as upper edges in minutes: 15 min up to 24 h, 1 h up to 7 days, 1 day up to
 #: 90 days, then one overflow bin. A duration (rounded up to whole minutes, as in ``riskkit.metrics``) falls in

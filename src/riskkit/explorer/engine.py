@@ -28,6 +28,7 @@ from riskkit.explorer.cubes import (
     CATEGORIES,
     DECIDERS,
     N_TTA_BINS,
+    OPEN_ACTION,
     SOURCES,
     Cubes,
     action_cubes,
@@ -98,7 +99,10 @@ class EngineExplorer:
 
     def _decided(self, t: Any) -> Any:
         """Rows whose decider and action are contract values (the in-process cubes leave the others out)."""
-        return t["decision_by"].isin(list(DECIDERS)).fill_null(False) & t["action"].isin(list(ACTIONS)).fill_null(False)
+        action = t["action"].cast("string")
+        open_item = action.isnull() | (action.strip() == "")  # the contract leaves an open item's action empty
+        known = action.isin(list(ACTIONS)).fill_null(False) | open_item
+        return t["decision_by"].isin(list(DECIDERS)).fill_null(False) & known
 
     def _appeal_states(self) -> Any | None:
         """Per appealed action: the most decisive of its appeals (1 open or other, 2 upheld, 3 reversed)."""
@@ -156,7 +160,9 @@ class EngineExplorer:
         ibis = _ibis()
         bounds = month_starts_us(base, n_months)
         t = self._actions()
+        empty = t["action"].isnull() | (t["action"].cast("string").strip() == "")
         t = t.mutate(
+            action=ibis.ifelse(empty, OPEN_ACTION, t["action"].cast("string")),  # an open item's own level
             _mo=self._month(t[f"_us_{self.cohort}"], bounds),
             _my=t["in_malaysia"].fill_null(False),
             _h=ibis.literal(self.as_of_us, type="int64"),
@@ -175,7 +181,7 @@ class EngineExplorer:
         )
 
         # time to action of enforced, actioned decisions, by bin
-        enforced = self._decided(t) & (t["action"] != "no_violation")
+        enforced = self._decided(t) & ~t["action"].isin(["no_violation", OPEN_ACTION])
         done = t.filter(enforced & t["_us_actioned_at"].notnull())
         done = done.mutate(_bin=self._tta_bin(self._minutes(done)))
         tta = done.group_by([*keys, "_bin"]).aggregate(_n=done.count())

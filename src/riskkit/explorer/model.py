@@ -32,9 +32,11 @@ import pandas as pd
 from riskkit import arrays, schema
 from riskkit.cycles import REPORTING_TZ, Cycle, parse
 from riskkit.explorer.cubes import (
+    ACTIONS,
     APPEAL_RANK,
     APPEAL_STATES,
     N_TTA_BINS,
+    OPEN_ACTION,
     TTA_EDGES_MIN,
     Cubes,
     action_cubes,
@@ -56,9 +58,6 @@ SOURCES = schema.DETECTION_SOURCES
 
 
 DECIDERS = schema.DECISION_MAKERS
-
-
-ACTIONS = schema.ACTIONS
 
 
 SCOPES = ("malaysia", "global")
@@ -259,12 +258,13 @@ class ExplorerModel:
         self.surf = arrays.codes(actions["surface"], self.surfaces).astype(np.int64).astype(np.int16)
         self.src = arrays.codes(actions["detection_source"], SOURCES).astype(np.int8)
         dec = arrays.codes(actions["decision_by"], DECIDERS)
-        act = arrays.codes(actions["action"], ACTIONS)
+        act = arrays.codes(actions["action"], schema.ACTIONS)
+        act = np.where((act < 0) & arrays.is_empty(actions["action"]), ACTIONS.index(OPEN_ACTION), act)
         self.mys = actions["in_malaysia"].fillna(False).to_numpy(bool)
         M, K, S, D = self.n_months, len(CATEGORIES), len(self.surfaces), len(SOURCES)
         rows = keyed((M, K, S, D, 2), (self.month, self.cat, self.surf, self.src, self.mys), decision_valid(dec, act))
         self.valid = rows.valid
-        enforced = act != ACTIONS.index("no_violation")
+        enforced = (act != ACTIONS.index("no_violation")) & (act != ACTIONS.index(OPEN_ACTION))
         done = actioned != arrays.NAT
         self.minutes = np.where(done, arrays.minutes_between(detected, np.where(done, actioned, detected)), -1)
 
@@ -427,7 +427,7 @@ class ExplorerModel:
 
     def _parts(self, sel: Selection, cycle: Cycle, metric: ExplorerMetric) -> tuple[np.ndarray, np.ndarray | None]:
         """(numerator per month, denominator per month or None); for durations, the histogram per month."""
-        enforced_idx = [i for i, a in enumerate(ACTIONS) if a != "no_violation"]
+        enforced_idx = [i for i, a in enumerate(ACTIONS) if a not in ("no_violation", OPEN_ACTION)]
         account_idx = [ACTIONS.index(a) for a in schema.ACCOUNT_ACTIONS]
         mid = metric.id
         if metric.kind == "duration":
@@ -571,7 +571,7 @@ class ExplorerModel:
             notes.append("appeals: " + self.pack.not_available("appeals"))
 
         def values(cycle: Cycle) -> list[float | None]:
-            enforced_idx = [i for i, a in enumerate(ACTIONS) if a != "no_violation"]
+            enforced_idx = [i for i, a in enumerate(ACTIONS) if a not in ("no_violation", OPEN_ACTION)]
             enforced = float(self._reduce(self.counts, sel, cycle)[:, :, enforced_idx].sum())
             reports = None if self.reports is None else float(self._reduce(self.reports, sel, cycle).sum())
             appealed = reversed_ = None

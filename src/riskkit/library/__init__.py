@@ -254,11 +254,20 @@ class Library:
 
         Raises :class:`FrameworkError` listing every problem of the overrides (unknown clock, bad hours…)."""
         entries = self.sla.clocks
-        problems = override_problems([c.ref_id for c in entries], overrides)
+        readings = {c.ref_id: [r.ref_id for r in c.readings or ()] for c in entries}
+        problems = override_problems(readings, overrides)
         if problems:
             raise FrameworkError("; ".join(problems))
         clocks = []
         for c in entries:
+            override = (overrides or {}).get(c.ref_id)
+            chosen = override.get("reading") if override else None
+            reading = None
+            if c.readings:
+                reading = next((r for r in c.readings if r.ref_id == chosen), None) or next(
+                    (r for r in c.readings if r.default), c.readings[0]
+                )
+            applies_to = reading.applies_to if reading is not None else c.applies_to
             clock = Clock(
                 ref_id=c.ref_id,
                 label_en=c.label.en,
@@ -269,12 +278,17 @@ class Library:
                 start=c.start,
                 stop=c.stop,
                 hours=float(c.hours),
-                categories=self._resolve(c.applies_to),
+                categories=self._resolve(applies_to if applies_to is not None else "all"),
                 stop_actions=None if c.stop_actions is None else tuple(c.stop_actions),
                 source=c.source,
                 confidence=c.confidence,
+                paths=tuple(c.paths or ()),
+                reading=None if reading is None else reading.ref_id,
+                reading_label_en=None if reading is None else reading.label.en,
+                reading_label_ms=None if reading is None else reading.label.ms,
+                reading_default=reading is None or reading.default,
             )
-            clocks.append(apply_override(clock, overrides[c.ref_id]) if overrides and c.ref_id in overrides else clock)
+            clocks.append(apply_override(clock, override) if override else clock)
         return SlaPolicy(tuple(clocks))
 
     def _resolve(self, applies_to: str | list[str]) -> tuple[str, ...]:

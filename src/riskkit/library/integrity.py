@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from riskkit import schema
 from riskkit.library.models import SINGLE_KINDS, Checklist, Header, Instrument, is_reference
@@ -197,6 +197,8 @@ def _clocks(lib: Library, problems: list[str]) -> None:
                 problems.append(f"{here}: field {key!r}: {col!r} is not a timestamp column of table {table.name!r}")
         if c.stop_actions is not None and "action" not in table.column_names:
             problems.append(f"{here}: field 'stop_actions': table {table.name!r} has no 'action' column")
+        _clock_readings(c, here, problems)
+        _clock_paths(c, here, problems)
     seen: dict[str, str] = {}
     for d in fw.request_deadlines:
         here = f"{path}: entry {d.ref_id!r}"
@@ -213,6 +215,70 @@ def _clocks(lib: Library, problems: list[str]) -> None:
             if kind in seen:
                 problems.append(f"{here}: field 'kinds': {kind!r} is already judged by {seen[kind]!r}")
             seen.setdefault(kind, d.ref_id)
+
+
+def _clock_readings(c: Any, here: str, problems: list[str]) -> None:
+    """A clock has ``applies_to`` or readings with exactly one default, never both; reading ids are unique."""
+    if c.readings is None:
+        if c.applies_to is None:
+            problems.append(f"{here}: field 'applies_to': missing (a clock without readings says what it applies to)")
+        return
+    if c.applies_to is not None:
+        problems.append(f"{here}: field 'applies_to': a clock with readings takes it from the reading in force")
+    defaults = [r.ref_id for r in c.readings if r.default]
+    if len(defaults) != 1:
+        problems.append(
+            f"{here}: field 'readings': exactly one reading must be the default, found {defaults or 'none'}"
+        )
+    ids = [r.ref_id for r in c.readings]
+    for rid in sorted({i for i in ids if ids.count(i) > 1}):
+        problems.append(f"{here}: field 'readings': reading {rid!r} appears more than once")
+
+
+def _clock_paths(c: Any, here: str, problems: list[str]) -> None:
+    """Each path's events name timestamp columns of the contract; a reported path links reports to actions."""
+    if c.paths is None:
+        return
+    if c.table != "actions":
+        problems.append(f"{here}: field 'paths': only clocks on decisions (table 'actions') have paths")
+    names = [p.path for p in c.paths]
+    seen_sources: dict[str, str] = {}
+    for i, p in enumerate(c.paths):
+        where = f"{here}: field 'paths[{i}]' ({p.path})"
+        if names.count(p.path) > 1:
+            problems.append(f"{where}: path {p.path!r} appears more than once")
+        expected = {"user_reported": "reports", "own_initiative": "actions"}[p.path]
+        if p.table != expected:
+            problems.append(f"{where}: field 'table': a {p.path} path is measured on {expected!r}, got {p.table!r}")
+            continue
+        table = schema.TABLES[p.table]
+        stop_table = schema.TABLES["actions"]  # the decision: the linked one for reports, the row itself otherwise
+        for key, tab, column in (
+            ("start", table, p.start),
+            ("stop", stop_table, p.stop),
+            ("closed_at", table, p.closed_at),
+        ):
+            if column is not None and (column not in tab.column_names or tab.column(column).kind != "timestamp"):
+                problems.append(f"{where}: field {key!r}: {column!r} is not a timestamp column of table {tab.name!r}")
+        if p.table == "reports":
+            link = [fk for fk in table.foreign_keys if fk.column == p.link and fk.ref_table == "actions"]
+            if not link:
+                problems.append(f"{where}: field 'link': {p.link!r} is not a reference from reports to actions")
+            if (p.closed_at is None) != (p.closed_outcomes is None):
+                problems.append(f"{where}: fields 'closed_at' and 'closed_outcomes' go together")
+            if p.closed_outcomes and {"actioned", "open"} & set(p.closed_outcomes):
+                problems.append(
+                    f"{where}: field 'closed_outcomes': 'actioned' and 'open' do not close a report without a decision"
+                )
+        elif p.link is not None or p.closed_at is not None or p.closed_outcomes is not None:
+            problems.append(f"{where}: fields 'link', 'closed_at', 'closed_outcomes' belong to a user_reported path")
+        for source in p.detection_sources:
+            if source in seen_sources:
+                problems.append(
+                    f"{where}: field 'detection_sources': {source!r} is already judged by the "
+                    f"{seen_sources[source]} path (an item is counted once)"
+                )
+            seen_sources.setdefault(source, p.path)
 
 
 def _thresholds(lib: Library, problems: list[str]) -> None:

@@ -299,8 +299,50 @@ class Instrument(Header):
 # ------------------------------------------------------------------------------------------------ clocks, thresholds
 
 
+AppliesTo = Literal["all", "priority"] | list[HarmKey]
+
+
+class ClockPath(Strict):
+    """One way an item enters a decision clock, with the events that start and stop it.
+
+    ``user_reported``: from a report's ``start`` (``reports.received_at``) to the decision it is linked to through
+    ``link`` (``reports.action_id``), at that decision's ``stop`` column (``actions.actioned_at``), whose ``action``
+    decides whether it stops the clock; a report closed by ``closed_at`` with one of ``closed_outcomes`` and no
+    linked decision is a decision not to act. ``own_initiative``: from a decision's ``start`` (``detected_at``) to
+    its ``stop`` (``actioned_at``), for decisions whose ``detection_source`` is one of ``detection_sources``.
+    Without a reports table, a ``user_reported`` path judges the decisions of its ``detection_sources`` from their
+    own ``detected_at`` (the contract's "first detected or reported")."""
+
+    path: Literal["user_reported", "own_initiative"]
+    table: Literal["actions", "reports"]
+    start: NonEmpty
+    stop: NonEmpty
+    link: NonEmpty | None = None
+    closed_at: NonEmpty | None = None
+    closed_outcomes: list[Literal[schema.REPORT_OUTCOMES]] | None = Field(default=None, min_length=1)  # type: ignore[valid-type]
+    detection_sources: list[DetectionSource] = Field(min_length=1)
+    source: NonEmpty
+    confidence: Confidence
+    notes: str | None = None
+
+
+class ClockReading(Strict):
+    """One reading of a clock whose text is ambiguous: which harm categories it applies to. Exactly one reading
+    of a clock is the ``default``; a data pack may choose another (datapack.yaml ``sla_overrides.<clock>.reading``)."""
+
+    ref_id: NonEmpty
+    label: Text
+    applies_to: AppliesTo
+    default: bool = False
+    source: NonEmpty
+    confidence: Confidence
+    notes: str | None = None
+
+
 class ClockEntry(Entry):
-    """A response-time clock measured on a data-pack table, from ``start`` to ``stop``."""
+    """A response-time clock measured on a data-pack table, from ``start`` to ``stop``; a decision clock lists the
+    ``paths`` by which items enter it (each with its own start and stop events), and an ambiguous one its
+    ``readings`` (then ``applies_to`` comes from the reading in force)."""
 
     instrument: NonEmpty
     implements: str | None = None
@@ -309,8 +351,10 @@ class ClockEntry(Entry):
     start: NonEmpty
     stop: NonEmpty
     hours: Annotated[float, Field(gt=0, le=24 * 366)]
-    applies_to: Literal["all", "priority"] | list[HarmKey]
+    applies_to: AppliesTo | None = None
     stop_actions: list[ActionKey] | None = Field(default=None, min_length=1)
+    paths: list[ClockPath] | None = Field(default=None, min_length=1)
+    readings: list[ClockReading] | None = Field(default=None, min_length=2)
     also_reported_by: str | None = None
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from riskkit.exceptions import FrameworkError
 
-OVERRIDE_KEYS = ("hours", "source", "confidence", "notes")
+if TYPE_CHECKING:
+    from riskkit.library.models import ClockPath
+
+OVERRIDE_KEYS = ("hours", "reading", "source", "confidence", "notes")
 #: Longest clock accepted (a year): longer is a typo, and would overflow durations downstream.
 MAX_CLOCK_HOURS = 24 * 366
 
@@ -34,6 +37,30 @@ class Clock:
     source: str
     confidence: str
     overridden: bool = False
+    #: How items enter the clock (start and stop events per path); empty = the single ``start`` → ``stop``.
+    paths: tuple[ClockPath, ...] = ()
+    #: The reading in force of an ambiguous clock (None = the text has one reading), its label and whether it is
+    #: the framework's default.
+    reading: str | None = None
+    reading_label_en: str | None = None
+    reading_label_ms: str | None = None
+    reading_default: bool = True
+
+    def path(self, name: str) -> ClockPath | None:
+        """The path ``name`` (user_reported, own_initiative) of this clock, or None."""
+        return next((p for p in self.paths if p.path == name), None)
+
+    def reading_text(self, lang: str = "en") -> str | None:
+        """Plain-language reading, e.g. "reading: all reported harmful content (default)"; None if unambiguous."""
+        if self.reading is None:
+            return None
+        label = self.reading_label_ms if lang == "ms" else self.reading_label_en
+        word = {
+            "en": ("reading", "default", "chosen by the data pack"),
+            "ms": ("tafsiran", "lalai", "dipilih pek data"),
+        }
+        name, default, chosen = word.get(lang, word["en"])
+        return f"{name}: {label} ({default if self.reading_default else chosen})"
 
 
 @dataclass(frozen=True)
@@ -56,12 +83,16 @@ class SlaPolicy:
             row = {f.name: getattr(c, f.name) for f in fields(Clock)}
             row["categories"] = ";".join(c.categories)
             row["stop_actions"] = ";".join(c.stop_actions) if c.stop_actions is not None else None
+            row["paths"] = ";".join(f"{p.path}: {p.table}.{p.start} -> {p.stop}" for p in c.paths) or None
             rows.append(row)
         return pd.DataFrame(rows, columns=[f.name for f in fields(Clock)])
 
 
-def override_problems(clock_ids: list[str], overrides: Any) -> list[str]:
-    """Every problem of a datapack.yaml ``sla_overrides`` mapping (empty when it is usable)."""
+def override_problems(clock_ids: list[str] | Mapping[str, list[str]], overrides: Any) -> list[str]:
+    """Every problem of a datapack.yaml ``sla_overrides`` mapping (empty when it is usable). ``clock_ids`` may map
+    each clock to its readings (a ``reading`` must be one of them)."""
+    readings: Mapping[str, list[str]] = clock_ids if isinstance(clock_ids, Mapping) else {c: [] for c in clock_ids}
+    clock_ids = list(readings)
     if overrides is None:
         return []
     if not isinstance(overrides, Mapping):
@@ -85,6 +116,9 @@ def override_problems(clock_ids: list[str], overrides: Any) -> list[str]:
                 f"{where}.hours: must be a number of hours above 0 and at most {MAX_CLOCK_HOURS}, "
                 f"got {override['hours']!r}"
             )
+        if "reading" in override and override["reading"] not in readings[cid]:
+            allowed = ", ".join(readings[cid]) or f"none: {cid} has one reading"
+            problems.append(f"{where}.reading: unknown reading {override['reading']!r}; known readings: {allowed}")
         if override.get("confidence", "U") not in ("A", "S", "U"):
             problems.append(f"{where}.confidence: must be one of A, S, U, got {override.get('confidence')!r}")
         source = override.get("source")
@@ -94,7 +128,8 @@ def override_problems(clock_ids: list[str], overrides: Any) -> list[str]:
 
 
 def apply_override(clock: Clock, override: Mapping[str, Any]) -> Clock:
-    """``clock`` with a checked datapack.yaml override applied (see :func:`override_problems`)."""
+    """``clock`` with a checked datapack.yaml override applied (see :func:`override_problems`); a ``reading`` is
+    applied by the library, which knows the readings' categories."""
     hours = positive_hours(override.get("hours", clock.hours)) or clock.hours
     source = str(override.get("source") or "datapack.yaml sla_overrides")
     return replace(clock, hours=hours, source=source, confidence=override.get("confidence", "U"), overridden=True)

@@ -13,7 +13,9 @@ from riskkit.pack.model import PackMeta
 from riskkit.pack.problems import EXAMPLES_KEPT, FileContext, Problem, ValidationReport, cell_text
 
 
-def check_table_rules(df: pd.DataFrame, table: schema.Table, ctx: FileContext) -> None:
+def check_table_rules(df: pd.DataFrame, table: schema.Table, ctx: FileContext, raw: pd.DataFrame | None = None) -> None:
+    """Keys, time order, outcome and row rules of one typed table (``raw``: the cells as read, so a value the typing
+    refused — an enum typo — still counts as present)."""
     referenced = len(table.primary_key) == 1 and (table.name, table.primary_key[0]) in _REFERENCED
     if table.primary_key and all(c in df.columns for c in table.primary_key) and not referenced:
         _check_duplicates(df, table, ctx)  # referenced keys are checked with their references (_check_keys)
@@ -28,6 +30,13 @@ def check_table_rules(df: pd.DataFrame, table: schema.Table, ctx: FileContext) -
                 f"{order.later} on or after {order.earlier}",
                 related=(order.earlier, df[order.earlier]),
             )
+    for column, time in schema.OUTCOME_RULES.get(table.name, ()):
+        if column in df.columns and time in df.columns:
+            cells = raw[column].reset_index(drop=True) if raw is not None and column in raw.columns else df[column]
+            open_, filled = df[time].isna().to_numpy(), ~arrays.is_empty(cells.astype("string"))
+            on_open, on_decided = schema.outcome_expectations(column, time)
+            ctx.flag("open_item_outcome", open_ & filled, cells, column, on_open, f"{time} is empty")
+            ctx.flag("empty_value", ~open_ & ~filled, None, column, on_decided)
     for column, other, wording in schema.ROW_RULES.get(table.name, ()):
         others = other.split("+")
         if column in df.columns and all(o in df.columns for o in others):

@@ -173,7 +173,7 @@ def typed_frame(
         out[col.name] = _parse_column(values, col, ctx)
     if unusable:
         return None
-    check_table_rules(out, table, ctx)
+    check_table_rules(out, table, ctx, raw)
     out.attrs["file"] = ctx.file
     out.attrs["row_offset"] = ctx.row_offset
     return out

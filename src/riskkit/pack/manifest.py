@@ -78,6 +78,7 @@ class Platform(Block):
 
 class SlaOverride(Block):
     hours: Annotated[float, Field(gt=0, le=MAX_CLOCK_HOURS, allow_inf_nan=False)] | None = None
+    reading: Text | None = None  # one of the clock's readings in sla_policy.yaml (checked against the library)
     source: Text | None = None
     confidence: Confidence = "U"
     notes: Paragraph | None = None

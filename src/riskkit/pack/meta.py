@@ -89,9 +89,13 @@ def parse_meta(raw: Any, report: ValidationReport, as_of: str | datetime | None,
         bad("as_of", stamp, "an ISO 8601 timestamp with offset, e.g. 2026-07-10T09:00:00+08:00")
         as_of_ts = pd.Timestamp.now(tz="UTC")
     overrides = {k: v.model_dump(exclude_none=True) for k, v in typed.sla_overrides.items()}
-    clock_ids = [c.ref_id for c in library.sla.clocks]
+    clock_ids = {c.ref_id: [r.ref_id for r in c.readings or ()] for c in library.sla.clocks}
     for text in override_problems(clock_ids, overrides):
-        bad("sla_overrides", text, "known clock ids (riskkit frameworks: sla-policy)")
+        where, _, problem = text.partition(": ")
+        if ".reading" in where:  # name the readings the clock has
+            bad(where, problem.split(";")[0], problem.split("; ", 1)[-1] + " (riskkit frameworks: sla-policy)")
+        else:
+            bad("sla_overrides", text, "known clock ids (riskkit frameworks: sla-policy)")
     known_targets = [t.ref_id for t in library.targets]
     for key in typed.targets:
         if key not in known_targets:

@@ -39,6 +39,7 @@ KINDS: dict[str, str] = {
     "duplicate_key": "the same key appears on more than one row",
     "dangling_reference": "a reference to a row that does not exist in the other table",
     "time_order": "a later step happens before an earlier one",
+    "open_item_outcome": "an open item (no decision time) carries a decision",
     "future_timestamp": "a timestamp after the pack's as-of date",
     "too_early": "a date or time before 2000 (a placeholder or a unit mistake?)",
     "inferred": "a setting riskkit inferred from the data (state it in datapack.yaml to be explicit)",

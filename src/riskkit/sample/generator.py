@@ -278,7 +278,7 @@ def _actions_table(a: dict[str, np.ndarray], ids: pa.Array, t: _Model, sch: pa.S
         "actioned_at": output.timestamps(a["actioned"], a["open"]),
         "detection_source": output.dictionary(a["source"], schema.DETECTION_SOURCES),
         "decision_by": output.dictionary(a["decision"], schema.DECISION_MAKERS),
-        "action": output.dictionary(a["action"], schema.ACTIONS),
+        "action": output.dictionary(a["action"], schema.ACTIONS, a["open"]),  # empty while open (the contract)
         "in_malaysia": pa.array(a["in_my"]),
         "rationale": output.dictionary(a["rationale"], t.rationales, a["missing_rationale"]),
         "policy_ref": output.dictionary(a["cat"], t.policies, a["missing_policy"]),
