@@ -101,6 +101,12 @@ PLATFORM = BASE_META["platform"]
             "less than or equal to 5",
         ),
         (
+            {"timezone": "Asia/" + "x" * 300},  # too long for a file name: OSError from the zone lookup
+            "timezone",
+            "Asia/" + "x" * 300,
+            "an IANA timezone",
+        ),
+        (
             {"platform": {**PLATFORM, "name": "Evil\x1b[2J"}},
             "platform.name",
             "Evil\x1b[2J",

@@ -69,7 +69,7 @@ def parse_meta(raw: Any, report: ValidationReport, as_of: str | datetime | None,
     if timezone is not None:
         try:
             ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a key too long for a file name
             bad("timezone", timezone, "an IANA timezone such as Asia/Kuala_Lumpur")
             timezone = None
     if typed is None:
