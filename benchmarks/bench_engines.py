@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 import yaml
-from bench_metrics import DUCKDB_APPEALS_SQL, DUCKDB_REPORTS_SQL, DUCKDB_SQL
+from bench_metrics import reference_code
 from measure import measure
 
 BIN = Path(sys.executable).parent
@@ -50,6 +50,7 @@ files = {k: f"{lake}/{k}/**/*.parquet" for k in ("actions", "reports", "appeals"
 main = con.execute(SQL.format(**files)).fetchall()
 reports = con.execute(RSQL.format(**files)).fetchall()
 appeals = con.execute(ASQL.format(**files)).fetchall()
+s22 = con.execute(S22SQL.format(**files)).fetchall()
 print(json.dumps({"wall": time.perf_counter() - t0, "groups": len(main)}))
 """
 
@@ -171,7 +172,7 @@ def main() -> None:
         print(f"partitioned lake written in {time.perf_counter() - t:.1f} s: {lake}", flush=True)
     on_duckdb = lake_pack(pack, lake, work / "lake-duckdb", "duckdb")
     on_spark = lake_pack(pack, lake, work / "lake-spark", "pyspark")
-    reference = f"SQL = {DUCKDB_SQL!r}\nRSQL = {DUCKDB_REPORTS_SQL!r}\nASQL = {DUCKDB_APPEALS_SQL!r}\n" + RUN_REFERENCE
+    reference = reference_code() + RUN_REFERENCE
     runs: dict[str, list[tuple[float, float, dict]]] = {}
     tables = {k: work / f"metrics-{k}.csv" for k in ("duckdb", "spark", "inprocess")}
     for stale in tables.values():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,8 +255,16 @@ class IbisEngine:
         keys_read |= spec.malaysia.columns() if spec.malaysia is not None else set()
         prepared: dict[tuple, tuple[Any, _Compiler, dict]] = {}
 
+        def joins_for(reads: set[str]) -> tuple:
+            return tuple(j for j in spec.relation.joins if _outputs(j) & (reads | keys_read))
+
+        cube = [(n, a) for n, a in spec.aggregates.items() if not isinstance(a, Hist)]
+        hists = [(n, a) for n, a in spec.aggregates.items() if isinstance(a, Hist)]
+        readers = [set().union(*(_reads(a) for _, a in cube))] if cube else []
+        uses = Counter(joins_for(r) for r in readers + [_reads(a) for _, a in hists])
+
         def prepare(reads: set[str]) -> tuple[Any, _Compiler, dict]:
-            joins = tuple(j for j in spec.relation.joins if _outputs(j) & (reads | keys_read))
+            joins = joins_for(reads)
             if joins in prepared:
                 return prepared[joins]
             t = self.relation(spec.relation, joins)
@@ -265,9 +274,10 @@ class IbisEngine:
                 if name in t.columns and schema.table(table).column(contract).kind == "timestamp":
                     stamps[f"_us_{name}"] = _Compiler(self, spec, t).instant(name)
             t = t.mutate(**stamps)
-            if self.backend == "duckdb" and any(isinstance(j, JoinOne) for j in joins):
-                # appeals with their decisions looked up, read by two queries: joined once into a temporary table
-                # of the appeals' size (spilled beyond DuckDB's memory limit), not scanning the actions twice
+            if self.backend == "duckdb" and uses[joins] > 1 and any(isinstance(j, JoinOne) for j in joins):
+                # a lookup read by several queries (the appeals' decisions): joined once into a temporary table of
+                # the looked-up table's size (spilled beyond DuckDB's memory limit), not scanning the actions twice;
+                # one read by a single query (the reports' linked decisions) is joined in that query
                 needed = [col for col in t.columns if col in spec.columns() or col in stamps]
                 view = f"riskkit_joined_{next(_names)}"
                 sql = ibis.to_sql(t.select(*needed), dialect="duckdb")
@@ -288,15 +298,13 @@ class IbisEngine:
             prepared[joins] = (t, c, keys)
             return prepared[joins]
 
-        cube = [(n, a) for n, a in spec.aggregates.items() if not isinstance(a, Hist)]
         out: list[_Job] = []
         if cube:
-            t, c, keys = prepare(set().union(*(_reads(a) for _, a in cube)))
+            t, c, keys = prepare(readers[0])
             out.append(self._cube(c, t, period_of, spec.when, keys, cube))
-        for name, agg in spec.aggregates.items():
-            if isinstance(agg, Hist):
-                t, c, keys = prepare(_reads(agg))
-                out.append(self._hist(c, t, period_of[agg.when or spec.when], keys, name, agg, bins))
+        for name, agg in hists:
+            t, c, keys = prepare(_reads(agg))
+            out.append(self._hist(c, t, period_of[agg.when or spec.when], keys, name, agg, bins))
         return out
 
     def _cube(self, c: _Compiler, t: Any, period_of: dict, main: str, keys: dict, aggs: list) -> _Job:
@@ -540,13 +548,12 @@ def _scatter(
         ok &= level >= 0
     idx = (period * K + category) * levels + (0 if level is None else level)
     size = 2 * K * levels
-    if len(values) and int(np.abs(values).max()) >= 2**52:  # pragma: no cover - beyond any half-year
-        raise EngineError("an engine count is too large to sum exactly")
-    # bincount sums in float64, exact for whole numbers below 2**53 (checked above), then back to int64
+    # summed in int64 (exact), straight into the dense layout: a histogram's layout has millions of cells but the
+    # engine returns only the non-empty ones, so no dense float buffer is built and converted
     sel = ok if malaysia is None else ok & malaysia
-    both = np.concatenate([idx[sel], idx[ok] + size])  # scope 0 (Malaysia) then scope 1 (global)
-    weights = np.concatenate([values[sel], values[ok]]).astype(np.float64)
-    out = np.bincount(both, weights=weights, minlength=2 * size).astype(np.int64)
+    out = np.zeros(2 * size, dtype=np.int64)
+    np.add.at(out, idx[sel], values[sel])  # scope 0 (Malaysia)
+    np.add.at(out, idx[ok] + size, values[ok])  # scope 1 (global)
     return out.reshape(2, 2, K, levels)
 
 
