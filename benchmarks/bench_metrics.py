@@ -59,10 +59,10 @@ SELECT scope, category, period,
   count(*) FILTER (decision_by = 'automated') AS automated_decisions,
   quantile_disc(minutes, 0.5) FILTER (enforced AND done) AS tta_p50_min,
   quantile_disc(minutes, 0.9) FILTER (enforced AND done) AS tta_p90_min,
-  count(*) FILTER (priority AND (NOT (actioned_at IS NOT NULL AND action NOT IN
+  count(*) FILTER (priority AND (NOT (done AND action NOT IN
           ('remove', 'restrict', 'suspend_account', 'terminate_account')))
         AND ((done AND actioned_at <= detected_at + INTERVAL 24 HOUR)))              AS sla_priority_within,
-  count(*) FILTER (priority AND (NOT (actioned_at IS NOT NULL AND action NOT IN
+  count(*) FILTER (priority AND (NOT (done AND action NOT IN
           ('remove', 'restrict', 'suspend_account', 'terminate_account')))
         AND (done OR detected_at + INTERVAL 24 HOUR < horizon))                       AS sla_priority_due
 FROM cats GROUP BY ALL ORDER BY ALL

@@ -108,11 +108,15 @@ def codes(series: pd.Series, levels: Sequence[str]) -> np.ndarray:
 def lookup(keys: pd.Series, probes: pd.Series) -> np.ndarray:
     """Row position in ``keys`` (unique) of each probe, -1 if absent.
 
-    Hashes the probes (the small side, like a database hash join) and scans the keys once, instead of hashing
-    every key."""
+    Hashes the smaller side, like a database hash join: few probes (the appeals of the actions) are hashed and the
+    keys scanned once; probes about as many as the keys (the reports linking to actions) probe a hash of the keys
+    (3× faster there: one hash table instead of three)."""
     import pyarrow.compute as pc
 
     probe_arr, key_arr = to_arrow(probes), to_arrow(keys)
+    if len(probe_arr) * 4 >= len(key_arr):
+        where = pc.index_in(probe_arr.cast(key_arr.type), value_set=key_arr)
+        return where.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     distinct = pc.unique(probe_arr.cast(key_arr.type)).drop_null()
     hit = np.flatnonzero(pc.is_in(key_arr, value_set=distinct).fill_null(False).to_numpy(zero_copy_only=False))
     where = pc.index_in(probe_arr.cast(key_arr.type), value_set=pc.take(key_arr, hit))
