@@ -110,3 +110,17 @@ def spark_engine(tmp_path_factory):
             yield engine
         finally:
             engine.con._session.stop()
+
+
+@pytest.fixture
+def instant_notebooks(monkeypatch):
+    """Kernels replaced by an instant success: for tests of the run folder's mechanics only."""
+    import riskkit.runner
+
+    def fake(job, folder, params, context, timeout, progress, i):
+        (folder / f"{job.name}.html").write_text("<html><body>ok</body></html>", encoding="utf-8")
+        return riskkit.runner.NotebookRun(
+            job.name, job.group, "succeeded", 0.0, "", f"{job.name}.html", 28, "", job.title
+        )
+
+    monkeypatch.setattr(riskkit.runner, "_execute", fake)

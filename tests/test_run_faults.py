@@ -26,20 +26,6 @@ from riskkit.cli import main
 from riskkit.runner import run_cycle
 
 
-@pytest.fixture
-def instant_notebooks(monkeypatch):
-    """Kernels replaced by an instant success: these tests are about the run folder."""
-    import riskkit.runner
-
-    def fake(job, folder, params, context, timeout, progress, i):
-        (folder / f"{job.name}.html").write_text("<html><body>ok</body></html>", encoding="utf-8")
-        return riskkit.runner.NotebookRun(
-            job.name, job.group, "succeeded", 0.0, "", f"{job.name}.html", 28, "", job.title
-        )
-
-    monkeypatch.setattr(riskkit.runner, "_execute", fake)
-
-
 def _notebook(folder: Path, name: str, body: str) -> Path:
     nb = new_notebook(
         cells=[new_code_cell("result_dir = None", metadata={"tags": ["parameters"]}), new_code_cell(body)]

@@ -58,20 +58,6 @@ def pack(tmp_path):
     return make_pack(tmp_path / "pack")
 
 
-@pytest.fixture
-def instant_notebooks(monkeypatch):
-    """Replace kernel execution with an instant success, for tests of the run folder's mechanics only."""
-    import riskkit.runner
-
-    def fake(job, folder, params, context, timeout, progress, i):
-        (folder / f"{job.name}.html").write_text("<html><body>ok</body></html>", encoding="utf-8")
-        return riskkit.runner.NotebookRun(
-            job.name, job.group, "succeeded", 0.0, "", f"{job.name}.html", 28, "", job.title
-        )
-
-    monkeypatch.setattr(riskkit.runner, "_execute", fake)
-
-
 @pytest.mark.slow
 @pytest.mark.notebook
 def test_success_writes_dated_run_with_manifest_and_latest(books, pack, tmp_path):
