@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-CHROMIUM = Path("/usr/bin/chromium")
-#: Flags for a closed network: without the background-networking ones chromium keeps dialling Google's hosts.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from riskkit.documents.browser import CHROMIUM_ARGS as CLOSED_NETWORK_ARGS
+from riskkit.documents.browser import DEFAULT_CHROMIUM
+
+CHROMIUM = Path(DEFAULT_CHROMIUM)
+#: The PDF renderer's flags for a closed network (without the background-networking ones chromium keeps dialling
+#: Google's hosts), headless.
+CHROMIUM_ARGS = ["--headless", *CLOSED_NETWORK_ARGS]
