@@ -11,11 +11,14 @@ in-process path per action.
    * ``duckdb metrics``: riskkit on the DuckDB engine, every registered metric (open without validation + compute);
    * ``duckdb end to end``: ``riskkit metrics LAKE --cycle C --out …`` (validation pushed down, then metrics);
    * ``spark metrics``: as ``duckdb metrics`` on Spark local[*];
+   * ``spark cluster metrics`` (``--spark-cluster``): the same on a Spark standalone cluster started for the run —
+     a master and two workers (1 core, 3 GiB each) on 127.0.0.1, as in the tests (``tests/spark_cluster.py``);
    * ``in-process``: ``riskkit metrics PACK --cycle C`` reading the files into pandas (the default path), at N and
      at N/5 to get the memory per action and the largest half-year it handles in 24 GiB.
 3. Checks that the tables are identical (DuckDB, Spark, in-process) and prints medians and ratios.
 
     python benchmarks/bench_engines.py --actions 10000000 --repeat 3 [--pack DIR] [--no-spark] [--no-inprocess]
+        [--spark-cluster]
 
 Targets (issue 17): DuckDB metrics <= 1.2x the reference SQL; riskkit peak RSS <= 1.5 GB, not growing with rows.
 """
@@ -125,6 +128,31 @@ def lake_pack(pack: Path, lake: Path, folder: Path, backend: str) -> Path:
     return folder
 
 
+#: riskkit on a standalone cluster: the driver's session on the cluster first (loopback addresses, executors sized
+#: for the workers), then the same measurement as RUN_RISKKIT (whose warehouse pack then finds that session).
+CLUSTER_SESSION = r"""
+import json, os, sys
+from riskkit.engines.ibis_engine import IbisEngine
+os.environ["RISKKIT_SPARK_MASTER"] = sys.argv.pop(4)
+conf = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1", "spark.executor.memory": "2g"}
+IbisEngine.spark(os.environ["RISKKIT_SPARK_MASTER"], **conf)
+"""
+
+
+def spark_on_cluster(on_spark: Path, tables: dict, work: Path, repeat: int, record) -> None:
+    """``spark cluster metrics``: ``repeat`` fresh driver processes on one standalone cluster of two workers."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from spark_cluster import standalone_cluster
+
+    with standalone_cluster(work / "spark-cluster", workers=2, memory="3g") as cluster:
+        cluster.wait_for_workers()
+        for _ in range(repeat):
+            r, wall, rss = run_python(
+                CLUSTER_SESSION + RUN_RISKKIT, str(on_spark), CYCLE, str(tables["spark-cluster"]), cluster.url
+            )
+            record("spark cluster metrics", r, wall, rss)
+
+
 def _json(out: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
@@ -151,6 +179,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="folder for the lake (default: a temporary one)")
     parser.add_argument("--no-spark", action="store_true")
     parser.add_argument("--no-inprocess", action="store_true")
+    parser.add_argument("--spark-cluster", action="store_true", help="also on a Spark standalone cluster (2 workers)")
     parser.add_argument(
         "--copies", type=int, default=1, help="repeat the pack this many times in the lake (ids prefixed): N x copies"
     )
@@ -174,7 +203,7 @@ def main() -> None:
     on_spark = lake_pack(pack, lake, work / "lake-spark", "pyspark")
     reference = reference_code() + RUN_REFERENCE
     runs: dict[str, list[tuple[float, float, dict]]] = {}
-    tables = {k: work / f"metrics-{k}.csv" for k in ("duckdb", "spark", "inprocess")}
+    tables = {k: work / f"metrics-{k}.csv" for k in ("duckdb", "spark", "spark-cluster", "inprocess")}
     for stale in tables.values():
         stale.unlink(missing_ok=True)
 
@@ -204,6 +233,8 @@ def main() -> None:
         if not args.no_spark:
             r, wall, rss = run_python(RUN_RISKKIT, str(on_spark), CYCLE, str(tables["spark"]))
             record("spark metrics", r, wall, rss)
+    if args.spark_cluster:
+        spark_on_cluster(on_spark, tables, work, args.repeat, record)
     if not args.no_inprocess:
         for _ in range(args.repeat):
             m = measure(
@@ -255,8 +286,9 @@ def main() -> None:
     print(
         f"duckdb peak RSS: metrics {med('duckdb metrics', 1):.0f} MiB, end to end {med('duckdb end to end', 1):.0f} MiB (target <= 1536)"
     )
-    if "spark metrics" in runs:
-        print(f"spark / duckdb metrics, wall:              {med('spark metrics', 0) / med('duckdb metrics', 0):.2f}x")
+    for spark in ("spark metrics", "spark cluster metrics"):
+        if spark in runs:
+            print(f"{spark} / duckdb metrics, wall: {med(spark, 0) / med('duckdb metrics', 0):.2f}x")
     if "in-process" in runs:
         per = (med("in-process", 1) - med("in-process at N/5", 1)) * 2**20 / (args.actions - args.actions // 5)
         base = med("in-process", 1) * 2**20 - per * args.actions

@@ -103,8 +103,8 @@ class Cluster:
 
 
 @contextmanager
-def standalone_cluster(work: Path, workers: int = 2, timeout: float = 60) -> Iterator[Cluster]:
-    """Start a master and ``workers`` workers (1 core, 768 MiB each) on 127.0.0.1; yield once the master listens
+def standalone_cluster(work: Path, workers: int = 2, timeout: float = 60, memory: str = "768m") -> Iterator[Cluster]:
+    """Start a master and ``workers`` workers (1 core and ``memory`` each) on 127.0.0.1; yield once the master listens
     (the workers register meanwhile: :meth:`Cluster.wait_for_workers`). Everything is stopped on exit."""
     work.mkdir(parents=True, exist_ok=True)
     env = _env(work)
@@ -128,7 +128,7 @@ def standalone_cluster(work: Path, workers: int = 2, timeout: float = 60) -> Ite
         start(
             "master", "org.apache.spark.deploy.master.Master", "--host", HOST, "--port", str(port), "--webui-port", "0"
         )
-        options = ["--host", HOST, "--cores", "1", "--memory", "768m", "--webui-port", "0", "--work-dir", str(work)]
+        options = ["--host", HOST, "--cores", "1", "--memory", memory, "--webui-port", "0", "--work-dir", str(work)]
         for i in range(workers):  # workers retry until the master answers, so they start alongside it
             start(f"worker{i + 1}", "org.apache.spark.deploy.worker.Worker", url, *options)
 
