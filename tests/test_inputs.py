@@ -146,7 +146,8 @@ def test_the_readme_sla_override_example_keeps_the_public_report_working(tmp_pat
     pack = load_datapack(make_pack(tmp_path / "p", meta={**BASE_META, "sla_overrides": override}), library=library)
     result = evaluate(pack, "2025", library=library)  # raised DisclosureError on riskkit's own clock label
     measures = list(result["public.en.rates"].iloc[:, 0])
-    assert "Acknowledge a user report within 1 hour (2 h)" in measures
+    assert "Acknowledge a user report within 2 hours (2 h)" in measures  # the label states the pack's period
+    assert "Mengakui penerimaan laporan pengguna dalam tempoh 2 jam (2 h)" in list(result["public.ms.rates"].iloc[:, 0])
     assert result["public.ms.rates"].shape == result["public.en.rates"].shape
 
 
