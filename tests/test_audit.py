@@ -232,7 +232,7 @@ def test_exports(child, tmp_path):
         "questionnaire_child_safety.csv",
     ]
     sheets = pd.read_excel(tmp_path / "findings_child_safety.xlsx", sheet_name=None)
-    assert set(sheets) == {"findings", "items", "domains", "quality_checks"}
+    assert set(sheets) == {"Cover", "findings", "items", "domains", "quality_checks"}
     assert len(sheets["findings"]) == len(child.findings)
 
 
@@ -278,3 +278,16 @@ def test_metrics_for_another_cycle_are_refused(pack, metrics_h1, library):
         assert "metrics are for 2026-H1" in str(exc)
     else:
         raise AssertionError("run_audit scored 2025-H2 with the metrics of 2026-H1")
+
+
+def test_xlsx_questionnaire_never_writes_a_formula(tmp_path, library):
+    """A custom checklist's text that starts with '=' stays text in the workbook (and reads back unchanged)."""
+    q = questionnaire("safety_by_design", "2026-H1", library=library)
+    q.loc[q.index[0], "question"] = '=HYPERLINK("http://example.invalid","click")'
+    q.loc[q.index[1], "expected_evidence"] = "+1+1"
+    path = write_questionnaire(q, tmp_path / "q.xlsx")
+    ws = openpyxl.load_workbook(path)["questionnaire"]
+    cells = [c for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = {c.value for c in cells}
+    assert '=HYPERLINK("http://example.invalid","click")' in texts and "+1+1" in texts

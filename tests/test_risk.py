@@ -273,8 +273,24 @@ def test_exports_have_all_fields(h2_assessment, tmp_path):
     assert list(csv.columns) == list(h2_assessment.register.columns)
     assert len(csv) == len(h2_assessment.register)
     sheets = pd.read_excel(tmp_path / "risk_register.xlsx", sheet_name=None)
-    assert set(sheets) == {"register", "triggers", "quality_checks", "methodology"}
+    assert set(sheets) == {"Cover", "register", "triggers", "quality_checks", "methodology"}
     assert sheets["register"]["row_id"].tolist() == csv["row_id"].tolist()
+
+
+def test_exports_never_write_a_formula(h2_assessment, tmp_path):
+    """Free text (an override's justification, an explanation) that starts like a formula stays text."""
+    import dataclasses
+
+    import openpyxl
+
+    register = h2_assessment.register.copy()
+    register.loc[register.index[0], "explanation"] = '=HYPERLINK("http://example.invalid")'
+    a = dataclasses.replace(h2_assessment, register=register)
+    a.to_xlsx(tmp_path / "r.xlsx")
+    a.to_csv(tmp_path / "r.csv")
+    ws = openpyxl.load_workbook(tmp_path / "r.xlsx")["register"]
+    assert not [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert "'=HYPERLINK" in (tmp_path / "r.csv").read_text()
 
 
 def test_metrics_for_another_cycle_are_refused(sample_pack, library, h2_assessment):

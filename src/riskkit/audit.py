@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from riskkit.cycles import Cycle, parse
+from riskkit.documents.tabular import write_csv
+from riskkit.documents.xlsx import Cover, Sheet, write_workbook
 from riskkit.exceptions import ParameterError, WriteFailed
 from riskkit.library import Library
 from riskkit.library.models import AppliesIf, AuditMethodology, Checklist
@@ -176,6 +178,10 @@ def _write_xlsx(q: pd.DataFrame, path: Path) -> None:
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
         q.to_excel(xl, sheet_name="questionnaire", index=False)
         ws = xl.sheets["questionnaire"]
+        for row in ws.iter_rows():  # text is text: a (custom) checklist's "=…" never becomes a formula
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
         n = len(q) + 1
         cols = {name: i + 1 for i, name in enumerate(q.columns)}
         letter = {name: ws.cell(row=1, column=i).column_letter for name, i in cols.items()}
@@ -220,18 +226,20 @@ class AuditResult:
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        f_csv = out / f"findings_{self.audit}.csv"
-        self.findings.to_csv(f_csv, index=False)
+        f_csv = write_csv(self.findings, out / f"findings_{self.audit}.csv", overwrite=True)
         f_xlsx = out / f"findings_{self.audit}.xlsx"
-        with pd.ExcelWriter(f_xlsx, engine="openpyxl") as xl:
-            self.findings.to_excel(xl, sheet_name="findings", index=False)
-            self.items.to_excel(xl, sheet_name="items", index=False)
-            self.domains.to_excel(xl, sheet_name="domains", index=False)
-            self.checks.to_excel(xl, sheet_name="quality_checks", index=False)
+        sheets = [
+            Sheet("findings", "Findings", self.findings),
+            Sheet("items", "Items", self.items),
+            Sheet("domains", "Domains", self.domains),
+            Sheet("quality_checks", "Quality checks", self.checks),
+        ]
+        cover = Cover((("Audit", self.audit), ("Checklist", self.framework), ("Cycle", self.cycle.id)))
+        write_workbook(f_xlsx, cover, sheets, overwrite=True)
         answers = self.items[
             ["item_id", "status", "maturity", "evidence", "owner", "notes", "assessed_by", "assessed_on"]
         ]
-        q_csv = out / f"questionnaire_{self.audit}.csv"
+        q_csv = out / f"questionnaire_{self.audit}.csv"  # an input for the next cycle: written as answered
         answers.to_csv(q_csv, index=False)
         written += [f_csv, f_xlsx, q_csv]
         return written

@@ -180,15 +180,22 @@ class Assessment:
     metrics: Metrics
 
     def to_csv(self, path: str) -> None:
-        self.register.to_csv(path, index=False)
+        """The register as CSV (text that a spreadsheet would run as a formula is quoted)."""
+        from riskkit.documents.tabular import write_csv
+
+        write_csv(self.register, path, overwrite=True)
 
     def to_xlsx(self, path: str) -> None:
-        """Register, triggers, checks and methodology as sheets of one workbook."""
-        with pd.ExcelWriter(path, engine="openpyxl") as xl:
-            self.register.to_excel(xl, sheet_name="register", index=False)
-            self.triggers.to_excel(xl, sheet_name="triggers", index=False)
-            self.checks.to_excel(xl, sheet_name="quality_checks", index=False)
-            self.methodology.frame().to_excel(xl, sheet_name="methodology", index=False)
+        """Register, triggers, checks and methodology as sheets of one workbook (cells typed, never a formula)."""
+        from riskkit.documents.xlsx import Cover, Sheet, write_workbook
+
+        sheets = [
+            Sheet("register", "Risk register", self.register),
+            Sheet("triggers", "Reassessment triggers", self.triggers),
+            Sheet("quality_checks", "Quality checks", self.checks),
+            Sheet("methodology", "Methodology", self.methodology.frame()),
+        ]
+        write_workbook(path, Cover((("Cycle", self.cycle.id),)), sheets, overwrite=True)
 
 
 def assess(
