@@ -12,7 +12,6 @@ the histograms, never from an engine's quantile function.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -137,8 +136,8 @@ def registry(library: Library, overrides: Mapping[str, Any] | None = None) -> di
                 en, ms = f"{en}; {clock.reading_text('en')}", f"{ms}; {clock.reading_text('ms')}"
             out[f"sla.{clock.ref_id}"] = MetricDef(
                 id=f"sla.{clock.ref_id}",
-                label_en=f"{_period_in_label(clock.label_en, clock.hours, 'en')} ({en})",
-                label_ms=f"{_period_in_label(clock.label_ms, clock.hours, 'ms')} ({ms})",
+                label_en=f"{clock.label_en} ({en})",
+                label_ms=f"{clock.label_ms} ({ms})",
                 definition=f"{clock.label_en}: {_clock_events(clock)} within {_hours(clock.hours)}"
                 f"{'; ' + clock.reading_text() if clock.reading else ''}. {template.definition}",
                 formula=template.formula,
@@ -198,20 +197,6 @@ def definitions_markdown(library: Library) -> str:
 
 def _hours(h: float) -> str:
     return f"{h:g} h"
-
-
-#: The period a clock's label states, in each language ("within 1 hour", "dalam tempoh 24 jam").
-_LABEL_PERIOD = {
-    "en": (re.compile(r"\bwithin \d+(?:\.\d+)? hours?\b"), "within {n} {unit}", ("hour", "hours")),
-    "ms": (re.compile(r"\bdalam tempoh \d+(?:\.\d+)? jam\b"), "dalam tempoh {n} {unit}", ("jam", "jam")),
-}
-
-
-def _period_in_label(label: str, hours: float, lang: str) -> str:
-    """A clock's label with the period it states set to ``hours`` (a pack's override: "within 2 hours", not
-    "within 1 hour (2 h)"); a label that states no period is left as it is."""
-    pattern, text, (one, many) = _LABEL_PERIOD[lang]
-    return pattern.sub(text.format(n=f"{hours:g}", unit=one if hours == 1 else many), label, count=1)
 
 
 def _clock_events(clock: Clock) -> str:

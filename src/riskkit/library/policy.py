@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
@@ -132,7 +133,29 @@ def apply_override(clock: Clock, override: Mapping[str, Any]) -> Clock:
     applied by the library, which knows the readings' categories."""
     hours = positive_hours(override.get("hours", clock.hours)) or clock.hours
     source = str(override.get("source") or "datapack.yaml sla_overrides")
-    return replace(clock, hours=hours, source=source, confidence=override.get("confidence", "U"), overridden=True)
+    return replace(
+        clock,
+        hours=hours,
+        label_en=period_in_label(clock.label_en, hours, "en"),
+        label_ms=period_in_label(clock.label_ms, hours, "ms"),
+        source=source,
+        confidence=override.get("confidence", "U"),
+        overridden=True,
+    )
+
+
+#: The period a clock's label states, in each language ("within 1 hour", "dalam tempoh 24 jam").
+_LABEL_PERIOD = {
+    "en": (re.compile(r"\bwithin \d+(?:\.\d+)? hours?\b"), "within {n} {unit}", ("hour", "hours")),
+    "ms": (re.compile(r"\bdalam tempoh \d+(?:\.\d+)? jam\b"), "dalam tempoh {n} {unit}", ("jam", "jam")),
+}
+
+
+def period_in_label(label: str, hours: float, lang: str) -> str:
+    """A clock's label with the period it states set to ``hours`` (a pack's override: "within 2 hours", not
+    "within 1 hour (2 h)"); a label that states no period is left as it is."""
+    pattern, text, (one, many) = _LABEL_PERIOD[lang]
+    return pattern.sub(text.format(n=f"{hours:g}", unit=one if hours == 1 else many), label, count=1)
 
 
 def positive_hours(value: Any) -> float | None:
