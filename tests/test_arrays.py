@@ -19,3 +19,9 @@ def test_lookup_finds_each_probe_whichever_side_is_hashed(probes):
     expected = np.where(wanted >= 0, wanted, -1)
     assert got.tolist() == expected.tolist()
     assert got.dtype == np.int64
+
+
+@pytest.mark.parametrize("dtype", ["string", "category", "object"])
+def test_blank_cells_are_missing_empty_or_whitespace(dtype):
+    cells = pd.Series(["rationale", None, "", "  \t", " kept "], dtype=dtype)
+    assert arrays.is_blank(cells).tolist() == [False, True, True, True, False]

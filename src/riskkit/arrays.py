@@ -75,6 +75,17 @@ def is_empty(text: pd.Series) -> np.ndarray:
     return pc.fill_null(pc.equal(pc.utf8_length(arr), 0), True).to_numpy(zero_copy_only=False)
 
 
+def is_blank(text: pd.Series) -> np.ndarray:
+    """Cells that are missing, empty or only whitespace (a categorical column is tested on its categories)."""
+    import pyarrow.compute as pc
+
+    if isinstance(text.dtype, pd.CategoricalDtype):
+        blank = np.asarray(text.cat.categories.astype(str).str.strip() == "", dtype=bool)
+        return np.append(blank, True)[text.cat.codes.to_numpy()]  # code -1 (missing) picks the last slot
+    arr = to_arrow(text.astype("string") if text.dtype == object else text)
+    return pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(arr)), 0), True).to_numpy(zero_copy_only=False)
+
+
 def timestamp_us(ts: pd.Timestamp) -> int:
     """µs since the epoch (``Timestamp.value`` is always nanoseconds)."""
     return int(ts.value // 1000)

@@ -56,20 +56,6 @@ def record_rows(pack: DataPack, cycle: Cycle) -> pd.DataFrame:
     return records.reset_index(drop=True)
 
 
-def kept(text: pd.Series) -> np.ndarray:
-    """Record fields that are kept: not missing and not only blanks (vectorised; a categorical column is tested on
-    its categories)."""
-    import pyarrow.compute as pc
-
-    if isinstance(text.dtype, pd.CategoricalDtype):
-        categories = np.asarray(text.cat.categories.astype(str).str.strip() != "", dtype=bool)
-        codes = text.cat.codes.to_numpy()
-        return (codes >= 0) & np.append(categories, False)[codes]
-    arr = arrays.to_arrow(text.astype("string") if text.dtype == object else text)
-    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(arr)), 0)
-    return ~pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
-
-
 def record_completeness(pack: DataPack, cycle: Cycle) -> pd.DataFrame:
     """Records of the cycle's enforcement actions with a rationale, a policy reference, both — by harm and all
     (aggregated in the engine when the actions stay there)."""
@@ -79,7 +65,7 @@ def record_completeness(pack: DataPack, cycle: Cycle) -> pd.DataFrame:
         return on_engine.record_completeness(pack, cycle)
     a = pack.actions
     inside = _enforced_in(pack, cycle)
-    rationale, policy = kept(a["rationale"]) & inside, kept(a["policy_ref"]) & inside
+    rationale, policy = ~arrays.is_blank(a["rationale"]) & inside, ~arrays.is_blank(a["policy_ref"]) & inside
     category = a["category"].astype("category")
     names = np.asarray(category.cat.categories.astype(str))
     codes = category.cat.codes.to_numpy()
