@@ -153,6 +153,11 @@ def spark_on_cluster(on_spark: Path, tables: dict, work: Path, repeat: int, reco
             record("spark cluster metrics", r, wall, rss)
 
 
+def metrics_cli(pack: Path, out: Path) -> list[str]:
+    """``riskkit metrics`` on ``pack`` for the benchmark's cycle, its table written to ``out``."""
+    return [str(BIN / "riskkit"), "metrics", str(pack), "--cycle", CYCLE, "--out", str(out), "--overwrite"]
+
+
 def _json(out: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
@@ -217,18 +222,7 @@ def main() -> None:
         record("reference SQL", r, wall, rss)
         r, wall, rss = run_python(RUN_RISKKIT, str(on_duckdb), CYCLE, str(tables["duckdb"]))
         record("duckdb metrics", r, wall, rss)
-        m = measure(
-            [
-                str(BIN / "riskkit"),
-                "metrics",
-                str(on_duckdb),
-                "--cycle",
-                CYCLE,
-                "--out",
-                str(work / "e2e.csv"),
-                "--overwrite",
-            ]
-        )
+        m = measure(metrics_cli(on_duckdb, work / "e2e.csv"))
         record("duckdb end to end", {}, m.seconds, m.peak_tree_mib)
         if not args.no_spark:
             r, wall, rss = run_python(RUN_RISKKIT, str(on_spark), CYCLE, str(tables["spark"]))
@@ -237,18 +231,7 @@ def main() -> None:
         spark_on_cluster(on_spark, tables, work, args.repeat, record)
     if not args.no_inprocess:
         for _ in range(args.repeat):
-            m = measure(
-                [
-                    str(BIN / "riskkit"),
-                    "metrics",
-                    str(pack),
-                    "--cycle",
-                    CYCLE,
-                    "--out",
-                    str(tables["inprocess"]),
-                    "--overwrite",
-                ]
-            )
+            m = measure(metrics_cli(pack, tables["inprocess"]))
             record("in-process", {}, m.seconds, m.peak_tree_mib)
         small = work / "pack-small"
         if not (small / "datapack.yaml").exists():
@@ -257,18 +240,7 @@ def main() -> None:
 
             generate(small, actions=args.actions // 5, library=load_library())
         for _ in range(args.repeat):
-            m = measure(
-                [
-                    str(BIN / "riskkit"),
-                    "metrics",
-                    str(small),
-                    "--cycle",
-                    CYCLE,
-                    "--out",
-                    str(work / "s.csv"),
-                    "--overwrite",
-                ]
-            )
+            m = measure(metrics_cli(small, work / "s.csv"))
             record("in-process at N/5", {}, m.seconds, m.peak_tree_mib)
 
     def med(name: str, i: int) -> float:
