@@ -167,16 +167,9 @@ def complete_pack(
             continue
         if t.required:
             located = (where or {}).get(t.name, f"{t.name}.csv|.parquet")
-            report.add(
-                Problem(
-                    "error",
-                    "missing_table",
-                    located,
-                    expected=f"a `{t.name}` table ({t.enables}); name it in datapack.yaml under tables:"
-                    if where is None
-                    else f"a `{t.name}` table ({t.enables}); name it in datapack.yaml",
-                )
-            )
+            key = "tables:" if where is None else "source: tables:"
+            expected = f"a `{t.name}` table ({t.enables}); name it in datapack.yaml under {key}"
+            report.add(Problem("error", "missing_table", located, expected=expected))
         else:
             report.unavailable[t.name] = t.enables
             report.add(
