@@ -480,7 +480,7 @@ def nothing_may_run(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the run started: --out should have been refused first")
 
-    monkeypatch.setattr(riskkit.runner, "load_datapack", refuse)
+    monkeypatch.setattr(riskkit.runner, "load_any", refuse)
 
 
 def test_out_that_is_a_file_or_under_a_file_is_refused_before_anything_runs(tmp_path, capsys, nothing_may_run):

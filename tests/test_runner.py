@@ -185,6 +185,7 @@ def test_the_audit_notebook_runs_once_per_checklist(library):
 
 def test_the_pack_is_read_and_evaluated_once_per_run(books, instant_notebooks, pack, tmp_path, monkeypatch):
     import riskkit.evaluate
+    import riskkit.pack
     import riskkit.runner
 
     calls = {"read": 0, "metrics": 0, "evaluate": 0}
@@ -196,7 +197,7 @@ def test_the_pack_is_read_and_evaluated_once_per_run(books, instant_notebooks, p
 
         return wrapper
 
-    monkeypatch.setattr(riskkit.runner, "load_datapack", counting("read", riskkit.runner.load_datapack))
+    monkeypatch.setattr(riskkit.pack, "load_datapack", counting("read", riskkit.pack.load_datapack))
     monkeypatch.setattr(riskkit.runner, "evaluate", counting("evaluate", riskkit.runner.evaluate))
     monkeypatch.setattr(riskkit.evaluate, "compute", counting("metrics", riskkit.evaluate.compute))
     run_cycle(pack, "2025-H2", out=tmp_path / "r", notebooks_dir=books, progress=False)

@@ -69,21 +69,18 @@ def _library(args: argparse.Namespace):
 
 def _on_engine(args: argparse.Namespace, path: str) -> bool:
     """Whether the pack is opened on an engine: --engine duckdb|spark, or a warehouse pack (source: in datapack.yaml)."""
-    from riskkit.engines.packs import is_warehouse
+    from riskkit.engines.packs import on_engine
 
-    engine = getattr(args, "engine", None)
-    return bool(engine and engine != "inprocess") or is_warehouse(path)
+    return on_engine(path, getattr(args, "engine", None))
 
 
 def _load(args: argparse.Namespace, path: str, library, columns=None):
     """The pack: read into memory, or opened on its engine (validated either way; InvalidDataPack if not valid)."""
-    if _on_engine(args, path):
-        from riskkit.engines.packs import open_pack
+    from riskkit.engines.packs import load_any
 
-        return open_pack(path, library=library, engine=args.engine, as_of=args.as_of, spark_master=args.spark_master)
-    from riskkit.pack import load_datapack
-
-    return load_datapack(path, library=library, as_of=args.as_of, columns=columns)
+    engine = getattr(args, "engine", None)
+    master = getattr(args, "spark_master", None)
+    return load_any(path, library=library, engine=engine, as_of=args.as_of, spark_master=master, columns=columns)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

@@ -42,11 +42,11 @@ import pandas as pd
 from riskkit import __version__, resources, schema
 from riskkit.arrays import release_arrow_memory
 from riskkit.cycles import REPORTING_TZ, Cycle, check_covered, parse_instant, resolve
+from riskkit.engines.packs import load_any
 from riskkit.evaluate import audit_title, evaluate
 from riskkit.exceptions import Interrupted, ParameterError, RunFailed, WriteFailed
 from riskkit.interrupts import stoppable
 from riskkit.library import Library, load_library
-from riskkit.pack import load_datapack
 from riskkit.paths import writable_folder
 from riskkit.reports.exports import write_exports, write_records
 from riskkit.reports.public_folder import FOLDER, write_public_folder
@@ -224,15 +224,6 @@ def _tracked_kernel_manager(guard: _RunGuard) -> type:
     return RunKernelManager
 
 
-def _open_pack(path: Path, lib: Library, as_of: Any, engine: str | None, spark_master: str | None) -> Any:
-    """The pack, read into memory or opened on an engine (``--engine``, or a warehouse pack's source)."""
-    from riskkit.engines.packs import is_warehouse, open_pack
-
-    if (engine and engine != "inprocess") or is_warehouse(path):
-        return open_pack(path, library=lib, engine=engine, as_of=as_of, spark_master=spark_master)
-    return load_datapack(path, library=lib, as_of=as_of)
-
-
 @stoppable
 def run_cycle(
     data: str | Path,
@@ -279,7 +270,7 @@ def run_cycle(
     lib = library if library is not None else load_library(frameworks)
     data_path = Path(data).resolve()
     # InvalidDataPack (exit 2) before anything is written
-    pack = _open_pack(data_path, lib, stamp, engine, spark_master)
+    pack = load_any(data_path, library=lib, engine=engine, as_of=stamp, spark_master=spark_master)
     # 'latest' is judged now in Malaysia, but never past the data's extraction: a report on a cycle the data
     # does not cover would look complete and be wrong.
     judged_at = stamp if stamp is not None else min(pd.Timestamp.now(tz=REPORTING_TZ), pack.meta.as_of)

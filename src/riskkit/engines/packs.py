@@ -13,6 +13,7 @@ therefore does not grow with the number of actions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,30 @@ def validate_pack(
 ) -> ValidationReport:
     """Validate on the engine without raising (``report.ok`` tells whether the pack is valid)."""
     return _open(Path(path), library, engine, as_of, spark_master, True).report
+
+
+def on_engine(path: str | Path, engine: str | IbisEngine | None) -> bool:
+    """Whether the pack at ``path`` is opened on an engine: ``engine`` names one (not ``inprocess``), or the pack is
+    a warehouse pack."""
+    return (bool(engine) and engine != "inprocess") or is_warehouse(path)
+
+
+def load_any(
+    path: str | Path,
+    *,
+    library: Library,
+    engine: str | IbisEngine | None = None,
+    as_of: str | datetime | None = None,
+    spark_master: str | None = None,
+    columns: Mapping[str, Sequence[str]] | None = None,
+) -> DataPack:
+    """The pack at ``path``, validated: opened on its engine (:func:`on_engine`), else read into memory (only
+    ``columns`` of the tables named there). Raises :class:`InvalidDataPack` if it is invalid."""
+    if on_engine(path, engine):
+        return open_pack(path, library=library, engine=engine, as_of=as_of, spark_master=spark_master)
+    from riskkit.pack import load_datapack
+
+    return load_datapack(path, library=library, as_of=as_of, columns=columns)
 
 
 def is_warehouse(path: str | Path) -> bool:

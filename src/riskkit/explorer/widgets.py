@@ -28,7 +28,7 @@ from riskkit.explorer.model import (
     none_if_nan,
 )
 from riskkit.library import Library, load_library
-from riskkit.pack import DataPack, load_datapack
+from riskkit.pack import DataPack
 
 
 def table_html(df: pd.DataFrame) -> str:
@@ -571,12 +571,11 @@ def explore(
             raise ValueError("engine= and as_of= apply when the explorer opens a folder, not a loaded DataPack")
         pack = data
     else:
-        from riskkit.engines.packs import is_warehouse, open_pack
+        from riskkit.engines.packs import load_any
 
-        if (engine is not None and engine != "inprocess") or is_warehouse(data):
-            pack = open_pack(data, library=lib, engine=engine, as_of=as_of, spark_master=spark_master)
-        else:
-            pack = load_datapack(data, library=lib, columns=EXPLORER_COLUMNS, as_of=as_of)
+        pack = load_any(
+            data, library=lib, engine=engine, as_of=as_of, spark_master=spark_master, columns=EXPLORER_COLUMNS
+        )
     model = ExplorerModel(pack, library=lib)
     return Explorer(model, model.default_selection(cycle))
 
