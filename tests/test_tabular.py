@@ -126,7 +126,7 @@ def test_large_exports_neutralise_text_and_dictionaries_alike(tmp_path):
 
     from riskkit.documents.tabular import write_csv_arrow
 
-    text = ["=HYPERLINK(1)", None, "ok", "-1+1", "@SUM(A1)", "plain"]
+    text = ["=HYPERLINK(1)", None, "ok", "-1+1", "@SUM(A1)", "\tplain"]
     table = pa.table(
         {
             "rationale": pa.array(text),
@@ -138,7 +138,7 @@ def test_large_exports_neutralise_text_and_dictionaries_alike(tmp_path):
     path = write_csv_arrow(table, tmp_path / "out.csv")
     rows = list(csv.reader(io.StringIO(path.read_text())))
     assert rows[0] == ["rationale", "category", "at", "n"]
-    expected = ["'=HYPERLINK(1)", "", "ok", "'-1+1", "'@SUM(A1)", "plain"]
+    expected = ["'=HYPERLINK(1)", "", "ok", "'-1+1", "'@SUM(A1)", "'\tplain"]
     assert [r[0] for r in rows[1:]] == expected and [r[1] for r in rows[1:]] == expected
     assert rows[1][2] == "1970-01-01T07:30:00.000000+0730" and rows[2][2] == "1970-01-01T07:30:01.000000+0730"
     assert rows[3][2] == ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from riskkit.documents.files import atomic_path
 
 #: First characters that make a spreadsheet read a cell as a formula.
 DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
+#: The same rule as a regular expression, for text neutralised in Arrow.
+DANGEROUS_PATTERN = "^[" + "".join(re.escape(c) for c in DANGEROUS_FIRST) + "]"
 
 
 def neutralise(text: str) -> str:
@@ -116,7 +119,7 @@ def _neutralised(text: Any) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    risky = pc.match_substring_regex(text, r"^[=+\-@\t\r]")  # DANGEROUS_FIRST as a regular expression
+    risky = pc.match_substring_regex(text, DANGEROUS_PATTERN)
     if not pc.any(risky).as_py():
         return text
     quote = pa.scalar("'", type=text.type)
